@@ -1,0 +1,142 @@
+"""The `crustgf` command line: thin wrappers that parse options and call the library.
+
+Every user error (CrustgfError) becomes one line `Error: ...` and exit status 1; `--verbose`
+shows the traceback too. Implementations are imported inside the commands so that `crustgf --help`
+stays fast and a command only pays for what it uses.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import CrustgfError
+
+
+class _Ctx:
+    verbose = False
+    quiet = False
+
+
+def _fail(exc: BaseException) -> None:
+    if _Ctx.verbose:
+        traceback.print_exc()
+    msg = str(exc).strip().replace("\n", "; ") or exc.__class__.__name__
+    click.echo(f"Error: {msg}", err=True)
+    sys.exit(1)
+
+
+def _guard(fn):
+    """Run a command body; turn user errors into one-line messages."""
+
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except CrustgfError as exc:
+            _fail(exc)
+        except KeyboardInterrupt:
+            click.echo("Error: interrupted", err=True)
+            sys.exit(130)
+        except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+            _fail(CrustgfError(f"{getattr(exc, 'filename', '') or ''}: {exc.strerror or exc}"))
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="crustgf")
+@click.option("--verbose", "-v", is_flag=True, help="Show more detail (tracebacks on errors).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+def main(verbose: bool, quiet: bool) -> None:
+    """Crustal-deformation Green's functions on layered 3D finite-element models."""
+    _Ctx.verbose = verbose
+    _Ctx.quiet = quiet
+
+
+@main.command()
+@click.argument("config", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "output", required=True, type=click.Path(path_type=Path),
+              help="Model file to write (HDF5); an Xdmf sidecar is written beside it.")
+@_guard
+def mesh(config: Path, output: Path) -> None:
+    """Build the layered FE model with its conforming fault from CONFIG (TOML)."""
+    from .pipeline import mesh_command
+
+    mesh_command(config, output, quiet=_Ctx.quiet)
+
+
+@main.command()
+@click.argument("model", type=click.Path(path_type=Path))
+@_guard
+def info(model: Path) -> None:
+    """Print a summary of a model file or a Green's-function file."""
+    from .info import summarize
+
+    click.echo(summarize(model))
+
+
+def _solve_options(f):
+    f = click.option("--backend", type=click.Choice(["auto", "cpu", "cuda"]), default=None,
+                     help="auto: cuda when a GPU is usable, else cpu.")(f)
+    f = click.option("--batch", type=int, default=None, help="Right-hand sides solved together.")(f)
+    f = click.option("--rtol", type=float, default=None, help="Relative residual target.")(f)
+    f = click.option("--method", type=click.Choice(["auto", "direct", "amg-cg"]), default=None,
+                     help="CPU method (auto picks by size and memory).")(f)
+    f = click.option("--workers", type=int, default=None, help="Local worker processes.")(f)
+    f = click.option("--scheduler", type=str, default=None,
+                     help="Address of an existing Dask scheduler.")(f)
+    f = click.option("--max-iterations", type=int, default=None, help="Iteration cap (iterative).")(f)
+    return f
+
+
+def _collect(**kw):
+    return {k: v for k, v in kw.items() if v is not None}
+
+
+@main.command()
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "output", required=True, type=click.Path(path_type=Path),
+              help="Green's-function file (HDF5); re-running resumes it.")
+@_solve_options
+@_guard
+def solve(model: Path, output: Path, **opts) -> None:
+    """Solve unit slip on every subfault of MODEL; write the Green's functions."""
+    from .pipeline import solve_command
+
+    sys.exit(solve_command(model, output, _collect(**opts), quiet=_Ctx.quiet))
+
+
+@main.command()
+@click.argument("config", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "output", required=True, type=click.Path(path_type=Path),
+              help="Green's-function file; the model goes beside it as NAME.model.h5.")
+@_solve_options
+@_guard
+def run(config: Path, output: Path, **opts) -> None:
+    """Mesh CONFIG and solve it in one go."""
+    from .pipeline import run_command
+
+    sys.exit(run_command(config, output, _collect(**opts), quiet=_Ctx.quiet))
+
+
+@main.command()
+@click.argument("gf", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", required=True, type=click.Choice(["npz", "csv", "matrix"]))
+@click.option("-o", "--output", "output", required=True, type=click.Path(path_type=Path))
+@click.option("--variant", default=None, help="Structure variant to export (default: reference).")
+@_guard
+def export(gf: Path, fmt: str, output: Path, variant: str | None) -> None:
+    """Export Green's functions to npz, csv or an inversion-ready matrix."""
+    from .export import export_greens_functions
+
+    export_greens_functions(gf, fmt, output, variant=variant)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
