@@ -1,0 +1,1 @@
+"""Fault geometry: frames and conventions, rectangular faults, faults from depth grids."""
