@@ -1,0 +1,5 @@
+"""`python -m crustgf` is the `crustgf` command."""
+
+from .cli import main
+
+main()
