@@ -130,12 +130,13 @@ def run(config: Path, output: Path, **opts) -> None:
 @click.option("--format", "fmt", required=True, type=click.Choice(["npz", "csv", "matrix"]))
 @click.option("-o", "--output", "output", required=True, type=click.Path(path_type=Path))
 @click.option("--variant", default=None, help="Structure variant to export (default: reference).")
+@click.option("--allow-missing", is_flag=True, help="Export even if some solves are unfinished (NaN).")
 @_guard
-def export(gf: Path, fmt: str, output: Path, variant: str | None) -> None:
+def export(gf: Path, fmt: str, output: Path, variant: str | None, allow_missing: bool) -> None:
     """Export Green's functions to npz, csv or an inversion-ready matrix."""
     from .export import export_greens_functions
 
-    export_greens_functions(gf, fmt, output, variant=variant)
+    export_greens_functions(gf, fmt, output, variant=variant, allow_missing=allow_missing)
 
 
 if __name__ == "__main__":  # pragma: no cover
