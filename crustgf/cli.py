@@ -139,5 +139,37 @@ def export(gf: Path, fmt: str, output: Path, variant: str | None, allow_missing:
     export_greens_functions(gf, fmt, output, variant=variant, allow_missing=allow_missing)
 
 
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "output", required=True, type=click.Path(path_type=Path), help="PNG to write.")
+@click.option("--subfault", type=int, default=None, help="GF map: the subfault to show (0-based).")
+@click.option("--component", type=click.Choice(["strike", "dip"]), default="dip", show_default=True,
+              help="GF map: unit slip component.")
+@click.option("--variant", default=None, help="GF map: structure variant (default: reference).")
+@click.option("--layout", is_flag=True, help="MODEL file: subfaults coloured by depth, stations.")
+@click.option("--section", default=None,
+              help="MODEL file: vertical section 'lon1,lat1,lon2,lat2' or 'xy:x1,y1,x2,y2' (km).")
+@click.option("--depth", "depth_km", type=float, default=100.0, show_default=True,
+              help="Section: deepest depth shown (km).")
+@_guard
+def plot(file: Path, output: Path, subfault, component, variant, layout, section, depth_km) -> None:
+    """PNG plots: a GF map (GF.h5 --subfault N), a model's --layout or a --section."""
+    from . import plot as plots
+
+    chosen = [n for n, on in (("--subfault", subfault is not None), ("--layout", layout),
+                              ("--section", section is not None)) if on]
+    if len(chosen) != 1:
+        raise CrustgfError("plot: give exactly one of --subfault N (GF file), --layout or --section "
+                           f"(model file); got {', '.join(chosen) or 'none'}")
+    if layout:
+        plots.plot_layout(file, output)
+    elif section is not None:
+        plots.plot_section(file, section, output, depth_max_km=depth_km)
+    else:
+        plots.plot_greens_function(file, subfault, component, output, variant=variant)
+    if not _Ctx.quiet:
+        click.echo(f"wrote {output}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
