@@ -1,0 +1,50 @@
+"""Materials: the layer table and the material id of each element.
+
+Material id i is row i of the LayerTable: first the flat layers of cfg.layers (top to bottom),
+then the plate layers of cfg.plate_layers (kind 'plate', `bottom` = thickness below the plate
+interface). `assign_materials` is the hook that decides an element's material from its centroid;
+today it knows flat layers only, the plate-layer geometry extends it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..config import Config
+from ..model import LayerTable
+
+
+def layer_table(cfg: Config) -> LayerTable:
+    """LayerTable of cfg.layers (kind 'flat') followed by cfg.plate_layers (kind 'plate'), SI units."""
+    layers = list(cfg.layers) + list(cfg.plate_layers)
+    kinds = ["flat"] * len(cfg.layers) + ["plate"] * len(cfg.plate_layers)
+    return LayerTable(
+        name=[l.name for l in layers],
+        bottom=np.array([l.bottom for l in layers], dtype=float),
+        vp=np.array([l.vp for l in layers], dtype=float),
+        vs=np.array([l.vs for l in layers], dtype=float),
+        density=np.array([l.density for l in layers], dtype=float),
+        kind=kinds,
+    )
+
+
+def flat_layer_index(cfg: Config, depth: np.ndarray) -> np.ndarray:
+    """Index into cfg.layers of the flat layer holding each depth (m, positive down).
+
+    A depth exactly on an interface belongs to the upper layer; depths below the last bottom
+    go to the last layer.
+    """
+    bottoms = np.array([l.bottom for l in cfg.layers], dtype=float)
+    idx = np.searchsorted(bottoms, np.asarray(depth, dtype=float), side="left")
+    return np.minimum(idx, len(bottoms) - 1).astype(np.int32)
+
+
+def assign_materials(cfg: Config, centroids: np.ndarray) -> np.ndarray:
+    """Material id (row of layer_table(cfg)) of each element from its centroid (n, 3), z up, m.
+
+    Flat layers by depth. Elements are meshed so that none crosses a flat interface, so the
+    centroid decides unambiguously. Plate layers (cfg.plate_layers) are assigned by the
+    plate-interface geometry, which overrides the flat ids of the elements it claims.
+    """
+    centroids = np.asarray(centroids, dtype=float)
+    return flat_layer_index(cfg, -centroids[:, 2])
