@@ -1,0 +1,33 @@
+"""Local worker processes (`--workers N`): a Dask LocalCluster on 127.0.0.1.
+
+N worker processes with one task thread each; each builds its own solver on the first task and
+keeps it (so N workers hold N copies of the operator: memory grows with N). The machine's cores
+are shared out: each worker's BLAS/OpenMP/Numba thread pools get cores // N threads.
+A worker that dies is restarted by its nanny and its task goes to a live worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from ..errors import CrustgfError
+from .dask import ALLOWED_FAILURES, DaskDispatcher
+
+
+def start_local_workers(n_workers: int) -> DaskDispatcher:
+    if n_workers < 1:
+        raise CrustgfError(f"--workers: must be >= 1, got {n_workers}")
+    import dask
+    from distributed import Client, LocalCluster
+
+    threads = str(max(1, (os.cpu_count() or 1) // n_workers))
+    env = {name: threads for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                      "NUMBA_NUM_THREADS")}
+    # the scheduler lives in this process: the setting applies to it
+    with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=None,
+                               silence_logs=logging.ERROR, env=env)
+    client = Client(cluster, set_as_default=False)
+    return DaskDispatcher(client, f"{n_workers} local worker processes", cluster=cluster)

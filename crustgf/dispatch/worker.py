@@ -1,0 +1,127 @@
+"""What runs on a worker: solve one task with a solver kept per process between tasks.
+
+A worker (the client process itself, a local worker process, or a Dask worker on another
+machine) receives a `SolverSpec` and a `Task`. The first task of a spec loads the model from its
+path and builds the GreenSolver (operator assembly, factorisation or AMG hierarchy: the expensive
+part); later tasks of the same spec reuse it. The cache is keyed by (model path, model sha256,
+structure, solver options), so a worker serving a reference run and its variants keeps one
+solver per structure, and a changed model file is never served by a stale solver. The model
+path must be readable by every worker (a shared file system on a cluster).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from .tasks import BatchResult, Task
+
+# Test hook: when set to a path, the first worker task that manages to create that file kills
+# its own process (os._exit), as a crashed node would. Only `run_task_in_worker` honours it.
+KILL_ONCE_ENV = "CRUSTGF_TEST_KILL_WORKER_ONCE"
+
+
+@dataclass(frozen=True)
+class SolverSpec:
+    """Everything a worker needs to build the solver of one structure (small; sent with tasks)."""
+
+    model_path: str  # absolute
+    model_sha256: str
+    structure: int  # 0: reference layers, i >= 1: variant i - 1
+    layers: object | None  # LayerTable for a variant, None for the model's own layers
+    options: tuple  # sorted (key, value) pairs: backend, method, rtol, max_iterations, batch
+    factory: str = "crustgf.dispatch.worker:build_green_solver"  # "module:function"
+
+    @property
+    def key(self) -> tuple:
+        return (self.model_path, self.model_sha256, self.structure, self.options, self.factory)
+
+
+_solvers: dict[tuple, object] = {}
+_models: dict[tuple, object] = {}
+_lock = threading.Lock()  # a Dask worker may run several tasks in threads
+
+
+def run_task(spec: SolverSpec, task: Task) -> BatchResult:
+    """Solve `task` with this process's solver for `spec`."""
+    solver = solver_for(spec)
+    return BatchResult.from_solver(task, solver.solve(np.asarray(task.jobs, dtype=np.int64)))
+
+
+def run_task_in_worker(spec: SolverSpec, task: Task) -> BatchResult:
+    """`run_task` for worker processes (honours the kill-once test hook)."""
+    _maybe_die_for_test()
+    return run_task(spec, task)
+
+
+def solver_for(spec: SolverSpec):
+    with _lock:
+        solver = _solvers.get(spec.key)
+        if solver is None:
+            solver = _import(spec.factory)(spec)
+            _solvers[spec.key] = solver
+        return solver
+
+
+def build_green_solver(spec: SolverSpec):
+    """The real factory: GreenSolver on the (cached) model with the spec's layers and options."""
+    from ..greens import GreenSolver
+
+    opts = dict(spec.options)
+    return GreenSolver(
+        load_model(spec.model_path, spec.model_sha256),
+        backend=opts["backend"],
+        method=opts["method"],
+        rtol=opts["rtol"],
+        max_iterations=opts["max_iterations"],
+        layers=spec.layers,
+        batch=opts["batch"],
+    )
+
+
+def load_model(path: str, sha256: str):
+    """Read the model once per process; refuse a file that changed since the run started."""
+    from ..errors import CrustgfError
+    from ..modelfile import file_sha256, read_model
+
+    key = (path, sha256)
+    if key not in _models:
+        actual = file_sha256(path)
+        if actual != sha256:
+            raise CrustgfError(f"{path}: model file changed during the solve (sha256 {actual[:12]}...)")
+        _models[key] = read_model(path)
+    return _models[key]
+
+
+def remember_model(path: str, sha256: str, model) -> None:
+    """Hand this process's workers a model already read (the client's, for in-process runs)."""
+    _models[(path, sha256)] = model
+
+
+def clear_cache() -> None:
+    with _lock:
+        _solvers.clear()
+        _models.clear()
+
+
+def _import(dotted: str):
+    import importlib
+
+    module, _, name = dotted.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _maybe_die_for_test() -> None:
+    flag = os.environ.get(KILL_ONCE_ENV)
+    if not flag:
+        return
+    try:
+        fd = os.open(flag, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return
+    os.write(fd, str(os.getpid()).encode())
+    os.close(fd)
+    os._exit(17)

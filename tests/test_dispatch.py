@@ -1,0 +1,106 @@
+"""Dispatch: in-process and local Dask workers give the same results; workers keep their solver;
+a worker that dies mid-run has its task redone elsewhere. Uses the closed-form solver double
+(tests/solver_double.py); the real-solver checks are in test_resume.py."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from crustgf.dispatch import InProcessDispatcher, make_tasks, open_dispatcher
+from crustgf.dispatch.worker import KILL_ONCE_ENV, clear_cache
+from crustgf.errors import CrustgfError
+from solver_double import expected, make_spec
+
+
+def _all_jobs(n_subfaults):
+    return np.array([(sf, c) for sf in range(n_subfaults) for c in range(2)])
+
+
+def _check_results(results, n_subfaults):
+    seen = {}
+    for r in results:
+        for k, (sf, comp) in enumerate(r.jobs):
+            seen[(int(sf), int(comp))] = r.displacement[:, :, k]
+    assert sorted(seen) == [(sf, c) for sf in range(n_subfaults) for c in range(2)]
+    for (sf, comp), disp in seen.items():
+        np.testing.assert_array_equal(disp, expected(sf, comp))
+
+
+def test_make_tasks_batches_cover_every_job_once():
+    jobs = _all_jobs(7)[::-1]
+    tasks = make_tasks(1, jobs, batch=3)
+    assert [t.size for t in tasks] == [3, 3, 3, 3, 2]
+    assert all(t.structure == 1 for t in tasks)
+    flat = np.concatenate([t.jobs for t in tasks])
+    np.testing.assert_array_equal(flat, _all_jobs(7))  # subfault-major, each job once
+
+
+def test_in_process_results_and_one_build_per_spec(tmp_path, monkeypatch):
+    clear_cache()
+    monkeypatch.setenv("CRUSTGF_TEST_BUILD_DIR", str(tmp_path))
+    spec = make_spec()
+    work = [(spec, t) for t in make_tasks(0, _all_jobs(5), 3)]
+    with InProcessDispatcher() as d:
+        results = list(d.run(work))
+    _check_results(results, 5)
+    assert len(list(tmp_path.iterdir())) == 1  # four tasks, one solver build
+    clear_cache()
+
+
+def test_workers_and_scheduler_are_exclusive():
+    with pytest.raises(CrustgfError, match="--workers and --scheduler"):
+        open_dispatcher(workers=2, scheduler="tcp://127.0.0.1:1")
+
+
+def test_unreachable_scheduler_is_a_one_line_error():
+    with pytest.raises(CrustgfError, match="--scheduler tcp://127.0.0.1:9: cannot connect"):
+        from crustgf.dispatch.dask import DaskDispatcher
+
+        DaskDispatcher.connect("tcp://127.0.0.1:9", timeout=1.0)
+
+
+@pytest.fixture(scope="module")
+def two_workers(tmp_path_factory):
+    """One local cluster for the tests below (startup costs seconds). Workers inherit os.environ
+    at start, so the build-count folder and kill flag are set before."""
+    folder = tmp_path_factory.mktemp("dispatch")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CRUSTGF_TEST_BUILD_DIR", str(folder / "builds"))
+    mp.setenv(KILL_ONCE_ENV, str(folder / "killed"))
+    (folder / "builds").mkdir()
+    dispatcher = open_dispatcher(workers=2)
+    yield dispatcher, folder
+    dispatcher.close()
+    mp.undo()
+
+
+def test_local_workers_survive_a_dying_worker_and_match(two_workers):
+    """One worker os._exit()s on its first task (test hook); its task is rerun elsewhere and the
+    results equal the closed form; each live worker process builds its solver once."""
+    dispatcher, folder = two_workers
+    spec = make_spec()
+    work = [(spec, t) for t in make_tasks(0, _all_jobs(9), 2)]
+    results = list(dispatcher.run(work))
+    assert (folder / "killed").exists()  # a worker really died
+    _check_results(results, 9)
+    builds = list((folder / "builds").iterdir())
+    pids = {p.name.split("-")[0] for p in builds}
+    assert len(builds) == len(pids)  # never two builds in one process
+    assert len(builds) <= 3  # two workers + the restarted one
+
+
+def test_local_workers_variants_get_their_own_solver(two_workers):
+    from crustgf.model import LayerTable
+
+    dispatcher, _ = two_workers
+    layers = LayerTable(["a"], np.array([1e4]), np.array([6000.0]), np.array([1700.0]), np.array([2700.0]))
+    work = [(make_spec(structure=s, layers=None if s == 0 else layers), t)
+            for s in (0, 1) for t in make_tasks(s, _all_jobs(3), 4)]
+    by_structure = {0: [], 1: []}
+    for r in dispatcher.run(work):
+        by_structure[r.structure].append(r)
+    for r in by_structure[1]:
+        for k, (sf, comp) in enumerate(r.jobs):
+            np.testing.assert_allclose(r.displacement[:, :, k], expected(sf, comp, vs0=1700.0), rtol=1e-15)
+    _check_results(by_structure[0], 3)
