@@ -322,7 +322,7 @@ def plot_section(model_path, spec: str, out, depth_max_km: float = 100.0) -> Pat
     segs = triangle_plane_crossings(tri, line)
     if len(segs):
         ax.add_collection(LineCollection(segs / 1e3, colors="red", linewidths=2.0))
-        handles.append(plt.Line2D([], [], color="red", lw=2.0, label="fault (meshed plate interface)"))
+        handles.append(plt.Line2D([], [], color="red", lw=2.0, label="fault (subfaults, from the mesh)"))
     ax.set_xlim(0, line.length / 1e3)
     ax.set_ylim(depth_max / 1e3, 0)
     ve = max(1, int(round(line.length / depth_max / 4)))

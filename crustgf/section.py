@@ -39,25 +39,36 @@ class SectionLine:
         return np.stack([self.x0 + S * d[0], self.y0 + S * d[1], -D], axis=-1)
 
 
-def locate_points(nodes: np.ndarray, cells: np.ndarray, points: np.ndarray, k: int = 12,
-                  tol: float = 1e-9) -> np.ndarray:
-    """Element index holding each point (n, 3) -> (n,) int; nearest-centroid fallback."""
+def locate_points(nodes: np.ndarray, cells: np.ndarray, points: np.ndarray,
+                  ks: tuple[int, ...] = (8, 32, 128, 512), tol: float = 1e-9) -> np.ndarray:
+    """Element index holding each point (n, 3) -> (n,) int; nearest-centroid fallback.
+
+    Candidates are the k elements with the nearest centroids; points not found among them try a
+    larger k (small elements beside large ones can crowd out the one that holds the point).
+    """
     tets = nodes[cells[:, :4]]  # (ne, 4, 3)
     tree = cKDTree(tets.mean(axis=1))
-    k = min(k, len(cells))
-    _, cand = tree.query(points, k=k)
-    cand = cand.reshape(len(points), k)
-    found = cand[:, 0].copy()
-    pending = np.ones(len(points), dtype=bool)
-    for j in range(k):
-        if not pending.any():
+    found = tree.query(points, k=1)[1]
+    pending = np.arange(len(points))
+    done_k = 0
+    for k in ks:
+        k = min(k, len(cells))
+        if pending.size == 0 or k <= done_k:
             break
-        idx = np.nonzero(pending)[0]
-        e = cand[idx, j]
-        lam = barycentric(tets[e], points[idx])
-        inside = (lam >= -tol).all(axis=1)
-        found[idx[inside]] = e[inside]
-        pending[idx[inside]] = False
+        cand = tree.query(points[pending], k=k)[1].reshape(len(pending), k)
+        hit = np.full(len(pending), -1)
+        for j in range(done_k, k):
+            todo = hit < 0
+            if not todo.any():
+                break
+            e = cand[todo, j]
+            inside = (barycentric(tets[e], points[pending[todo]]) >= -tol).all(axis=1)
+            idx = np.nonzero(todo)[0][inside]
+            hit[idx] = e[inside]
+        ok = hit >= 0
+        found[pending[ok]] = hit[ok]
+        pending = pending[~ok]
+        done_k = k
     return found
 
 
@@ -78,10 +89,13 @@ def triangle_plane_crossings(tri: np.ndarray, line: SectionLine) -> np.ndarray:
     normal = np.array([-d[1], d[0]])
     rel = tri[..., :2] - np.array([line.x0, line.y0])
     dist = rel @ normal  # (n, 3) signed distance of each vertex from the plane
+    # a vertex exactly on the plane counts as just on the + side: an edge lying in the plane is
+    # then drawn once (by the neighbour on the - side) and no crossing is found twice
+    dist = np.where(dist == 0.0, 1e-9 * (1.0 + np.abs(rel).max()), dist)
     segs = []
     for a, b in ((0, 1), (1, 2), (2, 0)):
         da, db = dist[:, a], dist[:, b]
-        crosses = (da * db < 0) | ((da == 0) & (db != 0))
+        crosses = da * db < 0
         t = np.where(crosses, da / np.where(crosses, da - db, 1.0), np.nan)
         segs.append(tri[:, a] + t[:, None] * (tri[:, b] - tri[:, a]))
     pts = np.stack(segs, axis=1)  # (n, 3 edges, 3); NaN where an edge does not cross
