@@ -47,4 +47,10 @@ def assign_materials(cfg: Config, centroids: np.ndarray) -> np.ndarray:
     plate-interface geometry, which overrides the flat ids of the elements it claims.
     """
     centroids = np.asarray(centroids, dtype=float)
-    return flat_layer_index(cfg, -centroids[:, 2])
+    ids = flat_layer_index(cfg, -centroids[:, 2])
+    if cfg.plate_layers:  # plate layer k is material len(cfg.layers) + k (geometry/plate.py)
+        from ..geometry.plate import interface_surface, plate_layer_of
+
+        k = plate_layer_of(centroids, interface_surface(cfg), cfg.plate_layers)
+        ids = np.where(k >= 0, len(cfg.layers) + k, ids).astype(np.int32)
+    return ids
