@@ -227,6 +227,7 @@ class _Checker:
         self.problems: list[str] = []
 
     def add(self, path: str, message: str) -> None:
+        message = " ".join(message.split())  # one line, whatever a file or library said
         self.problems.append(f"{path}: {message}" if path else message)
 
     def require(self, ok: bool, path: str, message: str) -> bool:
@@ -521,8 +522,9 @@ def _read_fault(ck, root, domain, proj, base):
     kind = sec.string("type", choices=FAULT_TYPES)
     if kind is None:
         return None
-    for key in sec.data:  # keys of the other form
-        if key not in (RECTANGLE_KEYS if kind == "rectangle" else GRID_KEYS):
+    own = RECTANGLE_KEYS if kind == "rectangle" else GRID_KEYS
+    for key in sec.data:  # keys of the other form (keys of neither are reported as unknown)
+        if key not in own and key in RECTANGLE_KEYS + GRID_KEYS:
             ck.add(sec.at(key), f'not a key of a fault of type = "{kind}"')
     if kind == "rectangle":
         return _read_rectangle(ck, sec, domain)

@@ -58,10 +58,15 @@ def read_table(path) -> Table:
             numbered = [(i + 1, line) for i, line in enumerate(f)]
     except UnicodeDecodeError as exc:
         raise TableError(f"not a text file ({exc.reason})") from None
+    except OSError as exc:
+        raise TableError(f"cannot read: {exc.strerror or exc}") from None
     kept = [(n, line) for n, line in numbered if line.strip() and not line.lstrip().startswith("#")]
     if not kept:
         raise TableError("no header row")
-    parsed = list(csv.reader(line for _, line in kept))
+    try:
+        parsed = list(csv.reader(line for _, line in kept))
+    except csv.Error as exc:
+        raise TableError(f"not a CSV file ({exc})") from None
     header = [h.strip().lower() for h in parsed[0]]
     if len(set(header)) != len(header):
         raise TableError(f"line {kept[0][0]}: repeated column names in header {header}")
