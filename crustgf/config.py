@@ -377,7 +377,7 @@ def _read_config(ck: _Checker, data: dict, base: Path) -> Config | None:
     domain, proj = _read_domain(ck, root)
     layers = _read_flat_layers(ck, root, domain)
     fault = _read_fault(ck, root, domain, proj, base)
-    plate = _read_plate_layers(ck, root, fault)
+    plate = _read_plate_layers(ck, root)
     _check_unique_layer_names(ck, layers + plate)
     stations = _read_stations(ck, root, domain, proj, base)
     mesh = _read_mesh(ck, root)
@@ -419,8 +419,11 @@ def _read_domain(ck, root):
                 proj = Projection(origin)
             else:
                 origin = None
-    scale = lambda p: None if p is None else (p[0] * KM, p[1] * KM)  # noqa: E731
-    return Domain(scale(x), scale(y), None if depth is None else depth * KM, origin), proj
+    return Domain(_km_pair(x), _km_pair(y), None if depth is None else depth * KM, origin), proj
+
+
+def _km_pair(p):
+    return None if p is None else (p[0] * KM, p[1] * KM)
 
 
 def _projection_for(ck, path, proj, what):
@@ -481,13 +484,14 @@ def _read_flat_layers(ck, root, domain) -> list[_LayerEntry]:
     return out
 
 
-def _read_plate_layers(ck, root, fault) -> list[_LayerEntry]:
+def _read_plate_layers(ck, root) -> list[_LayerEntry]:
     """Plate layers below the plate interface; `bottom` holds the thickness (m), inf for the last
     one when it omits `thickness` (it reaches the domain bottom)."""
     secs = root.tables("plate_layers", ("name", "thickness") + MATERIAL_KEYS, required=False)
     if not secs:
         return []
-    if isinstance(fault, RectangleFault):
+    fault_table = root.data.get("fault")
+    if isinstance(fault_table, dict) and fault_table.get("type") == "rectangle":
         ck.add("plate_layers", 'only allowed with fault.type = "grid" (they follow the plate interface)')
     out = []
     for i, sec in enumerate(secs):
