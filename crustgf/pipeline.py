@@ -10,11 +10,13 @@ import click
 def mesh_command(config_path: Path, output: Path, quiet: bool = False) -> None:
     """Validate the config, build the model and write it atomically (with its Xdmf sidecar)."""
     from .config import load_config
+
+    cfg = load_config(config_path)  # first: config errors are fast and need nothing else
+
+    from .info import model_summary
     from .mesh import build_model
     from .modelfile import write_model
-    from .info import model_summary
 
-    cfg = load_config(config_path)
     model = build_model(cfg, progress=not quiet)
     write_model(model, output)
     if not quiet:
