@@ -83,6 +83,8 @@ def resolve_options(config_text: str, cli_options: dict) -> dict:
         raise CrustgfError(f"--rtol: must be in (0, 1), got {opts['rtol']!r}")
     if not (isinstance(opts["max_iterations"], int) and opts["max_iterations"] >= 1):
         raise CrustgfError(f"--max-iterations: must be an integer >= 1, got {opts['max_iterations']!r}")
+    if opts["workers"] is not None and opts["scheduler"] is not None:
+        raise CrustgfError("--workers and --scheduler: give at most one of them")
     if opts["workers"] is not None and opts["workers"] < 1:
         raise CrustgfError(f"--workers: must be >= 1, got {opts['workers']}")
     opts["rtol"] = float(opts["rtol"])
