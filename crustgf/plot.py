@@ -314,8 +314,8 @@ def plot_section(model_path, spec: str, out, depth_max_km: float = 100.0) -> Pat
                      f"vs {layers.vs[i] / 1e3:.1f} km/s)") for i in np.unique(mat)]
 
     plate_ids = np.array([i for i in range(nmat) if kinds[i] == "plate"], dtype=int)
-    if plate_ids.size:
-        top = plate_top(mat, depth, plate_ids)
+    top = plate_top(mat, depth, plate_ids) if plate_ids.size else np.full(len(s), np.nan)
+    if np.isfinite(top).any():
         (h,) = ax.plot(s / 1e3, top / 1e3, "k--", lw=1.0, label="top of plate layers (sampled)")
         handles.append(h)
     tri = model.nodes[np.asarray(model.fault_cells)[:, :3]]
