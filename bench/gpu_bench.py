@@ -1,0 +1,172 @@
+"""GPU benchmark of the CUDA backend on synthetic structured TET10 box meshes.
+
+Prints, in one run: the device, its measured device-to-device copy bandwidth, the matrix-free EBE
+product throughput (GDOF/s per right-hand side column, and the fraction of the copy bandwidth
+that the bytes the product must move represent), and block-PCG throughput (DOF * GF / s: dofs
+times Green's functions (columns) solved to rtol per second) for blocks of 1, 8, 16, 32
+right-hand sides, at ~1M and ~10M dofs and the largest size that fits.
+
+    python bench/gpu_bench.py                 # on a GPU; writes bench/results/gpu-<device>-<date>.txt
+    python bench/gpu_bench.py --tiny          # end-to-end check in the CUDA simulator (no GPU)
+
+Byte model of one EBE product (the least it must move): element data (10 int32 node ids,
+12 + 2 floats) once, X read once, Y zeroed, read and written once, and the mask.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+if "--tiny" in sys.argv and not (os.path.exists("/dev/nvidia0")):
+    os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+from numba import config, cuda  # noqa: E402
+
+from crustgf.solvers.cuda.block_pcg import solve  # noqa: E402
+from crustgf.solvers.cuda.boxmesh import box_tet10, fixed_box_nodes, free_dofs_from_fixed_nodes  # noqa: E402
+from crustgf.solvers.cuda.device_ops import DeviceOps  # noqa: E402
+from crustgf.solvers.cuda.preconditioner import make_preconditioner  # noqa: E402
+from crustgf.solvers.cuda.problem_data import prepare  # noqa: E402
+from crustgf.solvers.cuda.vector_kernels import copy_cast, grid  # noqa: E402
+
+MU, LAM = 3.0e10, 3.0e10  # Pa (Poisson's ratio 0.25)
+
+
+class Report:
+    def __init__(self):
+        self.lines = []
+
+    def __call__(self, text=""):
+        print(text, flush=True)
+        self.lines.append(text)
+
+
+def timed(fn, repeats):
+    fn()
+    cuda.synchronize()
+    t = time.perf_counter()
+    for _ in range(repeats):
+        fn()
+    cuda.synchronize()
+    return (time.perf_counter() - t) / repeats
+
+
+def copy_bandwidth(n_words, repeats):
+    a = cuda.to_device(np.ones((n_words, 1)))
+    b = cuda.device_array_like(a)
+    sec = timed(lambda: copy_cast[grid(n_words)](a, b), repeats)
+    return 2 * 8 * n_words / sec
+
+
+def cube_for_dofs(ndof):
+    """Cubes per side so that 3 (2n+1)^3 ~ ndof."""
+    return max(1, int(round(((ndof / 3.0) ** (1 / 3) - 1) / 2)))
+
+
+def ebe_bytes(ne, ndof, k, word):
+    return ne * (10 * 4 + 14 * word) + ndof * k * word * 4 + ndof * word
+
+
+def bench_size(report, n, blocks, bandwidth, args):
+    nodes, cells = box_tet10(n, n, n, (1.0e5, 1.0e5, 1.0e5))
+    free = free_dofs_from_fixed_nodes(len(nodes), fixed_box_nodes(nodes))
+    t = time.perf_counter()
+    data = prepare(nodes, cells, MU, LAM, free, rcm=len(nodes) * 3 <= args.rcm_max)
+    setup = time.perf_counter() - t
+    ndof, ne = data.n_dof, len(cells)
+    report(f"\n== box {n}^3 cubes: {ne} TET10, {ndof} dofs ({len(free)} free), "
+           f"{len(data.colour_offsets) - 1} colours, host setup {setup:.1f} s")
+    rng = np.random.default_rng(0)
+    for scatter in ("colour", "atomic"):
+        ops = DeviceOps(data, scatter=scatter)
+        for k in blocks:
+            x = ops.from_host(rng.standard_normal((ndof, k)) * data.mask[:, None])
+            y = ops.empty(k)
+            sec = timed(lambda: ops.apply(x, y), args.repeats)
+            x32, y32 = ops.empty(k, low=True), ops.empty(k, low=True)
+            sec32 = timed(lambda: ops.apply_low(x32, y32), args.repeats)
+            frac = ebe_bytes(ne, ndof, k, 8) / sec / bandwidth
+            frac32 = ebe_bytes(ne, ndof, k, 4) / sec32 / bandwidth
+            report(f"EBE {scatter:6s} k={k:2d}: f64 {sec * 1e3:8.2f} ms {ndof * k / sec / 1e9:7.3f} GDOF/s "
+                   f"{100 * frac:5.1f}% bw | f32 {sec32 * 1e3:8.2f} ms {ndof * k / sec32 / 1e9:7.3f} GDOF/s "
+                   f"{100 * frac32:5.1f}% bw")
+            del x, y, x32, y32
+    ops = DeviceOps(data, scatter=args.scatter)
+    t = time.perf_counter()
+    precond = make_preconditioner(ops, "chebyshev", degree=args.degree)
+    cuda.synchronize()
+    report(f"preconditioner setup (Lanczos lmax) {time.perf_counter() - t:.2f} s, "
+           f"lmax(D^-1 K) = {precond.lmax:.3f}")
+    for k in blocks:
+        b = rng.standard_normal((ndof, k)) * data.mask[:, None]
+        cuda.synchronize()
+        t = time.perf_counter()
+        x, res, its = solve(ops, precond, b, args.rtol, args.max_iterations)
+        sec = time.perf_counter() - t
+        report(f"block PCG k={k:2d}: {sec:8.2f} s, iterations {its.min()}-{its.max()}, "
+               f"max true residual {res.max():.1e}, {ndof * k / sec / 1e6:9.2f} MDOF*GF/s, "
+               f"{sec / its.max() * 1e3:7.2f} ms/iteration")
+
+
+def largest_cube(blocks):
+    """Largest box whose block-PCG working set (k = max block) fits in 80% of free memory."""
+    free, _ = cuda.current_context().get_memory_info()
+    k = max(blocks)
+    per_dof = (9 * 8 + 4 * 4) * k + 80  # f64 x r p q z b + compaction copies, f32 work, mesh data
+    return cube_for_dofs(0.8 * free / per_dof)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tiny", action="store_true", help="tiny sizes (CUDA simulator check)")
+    ap.add_argument("--sizes", default="1e6,1e7", help="target dof counts, comma separated")
+    ap.add_argument("--no-largest", action="store_true", help="skip the largest size that fits")
+    ap.add_argument("--blocks", default="1,8,16,32")
+    ap.add_argument("--rtol", type=float, default=1e-8)
+    ap.add_argument("--max-iterations", type=int, default=5000)
+    ap.add_argument("--degree", type=int, default=4, help="Chebyshev degree of the preconditioner")
+    ap.add_argument("--scatter", default="colour", choices=["colour", "atomic"])
+    ap.add_argument("--repeats", type=int, default=10)
+    ap.add_argument("--rcm-max", type=float, default=3e6, help="RCM only up to this many dofs")
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
+    args = ap.parse_args(argv)
+    blocks = [int(b) for b in args.blocks.split(",")]
+    report = Report()
+    sim = bool(config.ENABLE_CUDASIM)
+    dev = cuda.get_current_device()
+    name = getattr(dev, "name", "CUDA simulator")
+    name = name.decode() if isinstance(name, bytes) else str(name)
+    report(f"crustgf GPU benchmark {dt.datetime.now():%Y-%m-%d %H:%M}  device: {name}"
+           + ("  (CUDA SIMULATOR: numbers meaningless)" if sim else ""))
+    if args.tiny:
+        cubes, blocks, args.repeats = [1, 2], [1, 2], 1
+        bandwidth = copy_bandwidth(1000, 1)
+    else:
+        cubes = [cube_for_dofs(float(s)) for s in args.sizes.split(",")]
+        if not args.no_largest:
+            cubes.append(largest_cube(blocks))
+        bandwidth = copy_bandwidth(1 << 27, args.repeats)
+    report(f"device copy bandwidth (read + write): {bandwidth / 1e9:.1f} GB/s")
+    for n in cubes:
+        bench_size(report, n, blocks, bandwidth, args)
+    if not sim:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
+        path = out / f"gpu-{slug}-{dt.datetime.now():%Y%m%d-%H%M}.txt"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("\n".join(report.lines) + "\n")
+        os.replace(tmp, path)
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
