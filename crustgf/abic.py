@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import cho_factor, cho_solve
+from scipy.linalg import cho_factor
 
 from .errors import CrustgfError
 
@@ -36,24 +36,48 @@ class AbicResult:
     at_edge: bool  # minimum on the grid's edge: no interior minimum found
 
 
-def _evaluate(G, d, GtG, Gtd, B, rank, alpha2, want_cov=False):
-    n_data, M = G.shape
-    H = GtG + alpha2 * B
-    try:
-        cho = cho_factor(H, lower=True, check_finite=False)
-    except np.linalg.LinAlgError:
-        raise CrustgfError(
-            f"invert: the normal equations are singular at alpha^2 = {alpha2:.3g} "
-            "(some slip pattern moves no observed station and is not smoothed)"
-        ) from None
-    m = cho_solve(cho, Gtd, check_finite=False)
-    misfit = float(np.sum((d - G @ m) ** 2))  # explicit: no cancellation for tiny misfits
-    s = misfit + alpha2 * (m @ B @ m)
-    dof = n_data + rank - M
-    logdet = 2.0 * np.sum(np.log(np.diag(cho[0])))
-    abic = dof * np.log(max(s, 1e-300)) - rank * np.log(alpha2) + logdet
-    cov = (s / dof) * cho_solve(cho, np.eye(M), check_finite=False) if want_cov else None
-    return abic, m, s, cov
+class _Pencil:
+    """ABIC for any alpha^2 in O(M^2) after one generalised eigendecomposition.
+
+    With C = A + a0 B (A = G^T G, a0 = the reference weight), solve A v = mu C v with V^T C V = I:
+    then V^T A V = diag(mu), V^T (a0 B) V = diag(1 - mu), and for alpha^2 = t a0
+        H = A + alpha^2 B,   V^T H V = diag(h),  h = mu + t (1 - mu),
+        log det H = sum log h + log det C,   m = V (V^T G^T d / h),   H^-1 = V diag(1 / h) V^T.
+    The misfit is computed explicitly from m (no cancellation for tiny misfits).
+    """
+
+    def __init__(self, G, d, B, rank, a0):
+        from scipy.linalg import eigh
+
+        self.G, self.d, self.B, self.rank, self.a0 = G, d, B, rank, a0
+        A = G.T @ G
+        C = A + a0 * B
+        try:
+            self.logdet_c = 2.0 * np.sum(np.log(np.diag(cho_factor(C, lower=True, check_finite=False)[0])))
+            mu, self.V = eigh(A, C, check_finite=False)
+        except np.linalg.LinAlgError:
+            raise CrustgfError(
+                "invert: the normal equations are singular "
+                "(some slip pattern moves no observed station and is not smoothed)"
+            ) from None
+        self.mu = np.clip(mu, 0.0, 1.0)
+        self.y = self.V.T @ (G.T @ d)
+
+    def h(self, alpha2):
+        return self.mu + (alpha2 / self.a0) * (1.0 - self.mu)
+
+    def evaluate(self, alpha2):
+        """(ABIC, m, s) at weight alpha2."""
+        h = self.h(alpha2)
+        m = self.V @ (self.y / h)
+        s = float(np.sum((self.d - self.G @ m) ** 2)) + alpha2 * float(m @ self.B @ m)
+        n_data, M = self.G.shape
+        logdet = np.sum(np.log(h)) + self.logdet_c
+        abic = (n_data + self.rank - M) * np.log(max(s, 1e-300)) - self.rank * np.log(alpha2) + logdet
+        return abic, m, s
+
+    def inverse_h(self, alpha2):
+        return (self.V / self.h(alpha2)) @ self.V.T
 
 
 def abic_inversion(G: np.ndarray, d: np.ndarray, B: np.ndarray, rank: int, n_grid: int = 41,
@@ -65,21 +89,23 @@ def abic_inversion(G: np.ndarray, d: np.ndarray, B: np.ndarray, rank: int, n_gri
     from scipy.optimize import minimize_scalar
 
     n_data, M = G.shape
-    if n_data + rank - M <= 0:
+    dof = n_data + rank - M
+    if dof <= 0:
         raise CrustgfError(f"invert: {n_data} data are too few for {M} unknowns with this smoothing")
-    GtG, Gtd = G.T @ G, G.T @ d
-    scale = np.trace(GtG) / max(np.trace(B), 1e-300)
+    scale = float(np.sum(G * G)) / max(float(np.trace(B)), 1e-300)  # trace(G^T G) / trace(B)
+    pencil = _Pencil(G, d, B, rank, scale)
     logs = np.linspace(*decades, n_grid) + np.log10(scale)
-    values = np.array([_evaluate(G, d, GtG, Gtd, B, rank, 10.0**x)[0] for x in logs])
+    values = np.array([pencil.evaluate(10.0**x)[0] for x in logs])
     k = int(np.argmin(values))
     at_edge = k in (0, n_grid - 1)
     best = logs[k]
     if not at_edge:
-        res = minimize_scalar(lambda x: _evaluate(G, d, GtG, Gtd, B, rank, 10.0**x)[0],
-                              bounds=(logs[k - 1], logs[k + 1]), method="bounded",
-                              options={"xatol": 1e-3})
+        res = minimize_scalar(lambda x: pencil.evaluate(10.0**x)[0], bounds=(logs[k - 1], logs[k + 1]),
+                              method="bounded", options={"xatol": 1e-3})
         if res.fun < values[k]:
             best = float(res.x)
-    abic, m, s, cov = _evaluate(G, d, GtG, Gtd, B, rank, 10.0**best, want_cov=True)
-    return AbicResult(m=m, covariance=cov, alpha2=10.0**best, sigma2=s / (n_data + rank - M), abic=abic,
+    alpha2 = 10.0**best
+    abic, m, s = pencil.evaluate(alpha2)
+    cov = (s / dof) * pencil.inverse_h(alpha2)
+    return AbicResult(m=m, covariance=cov, alpha2=alpha2, sigma2=s / dof, abic=abic,
                       grid_alpha2=10.0**logs, grid_abic=values, at_edge=at_edge)
