@@ -95,7 +95,7 @@ def grid_patches(fault: GridFault, surface: SlabSurface | None = None,
     step = min(1000.0, size / 10.0, surface.spacing)
     poly = region_boundary(surface, outline, (d0, d1), step, min_part_area=0.25 * size**2)
     strike = mean_strike(surface, poly)
-    top, bottom, start, end = (SurfaceCurve(c, surface.depth) for c in split_boundary(poly, strike_vector(strike)[:2]))
+    top, bottom, start, end = (SurfaceCurve(c, surface.depth) for c in split_boundary(poly, strike_vector(strike)[:2], reach=4 * step))
     pmap = PatchMap(top, bottom, start, end, surface.depth)
     n_strike = max(1, int(round(0.5 * (top.length + bottom.length) / size)))
     n_dip = max(1, int(round(0.5 * (start.length + end.length) / size)))

@@ -56,9 +56,46 @@ def _cyclic(poly: np.ndarray, i: int, j: int) -> np.ndarray:
     return poly[np.arange(i, i + (j - i) % n + 1) % n]
 
 
-def split_boundary(poly: np.ndarray, strike_xy: np.ndarray):
+def _line_fit(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(centre, unit direction) of the least-squares line through points (m, 2)."""
+    c = points.mean(axis=0)
+    _, _, vt = np.linalg.svd(points - c)
+    return c, vt[0]
+
+
+def sharpen_corner(arc1: np.ndarray, arc2: np.ndarray, reach: float):
+    """Two polylines leaving one corner (arc[0]); the raster contour rounds a sharp corner off by
+    about one raster step. Fit lines to each arc between reach/3 and reach from the corner, and
+    if they meet at a clear angle close by, move the corner to their intersection (dropping the
+    rounded vertices). Returns the two arcs, unchanged when the corner is not sharp."""
+    p = arc1[0]
+    parts = []
+    for arc in (arc1, arc2):
+        r = np.linalg.norm(arc - p, axis=1)
+        first_out = np.argmax(r > reach) if np.any(r > reach) else len(arc)
+        sel = (r >= reach / 3) & (np.arange(len(arc)) < first_out)
+        if sel.sum() < 2:
+            return arc1, arc2
+        parts.append(_line_fit(arc[sel]))
+    (c1, u1), (c2, u2) = parts
+    cross = u1[0] * u2[1] - u1[1] * u2[0]
+    if abs(cross) < np.sin(np.radians(20.0)):
+        return arc1, arc2
+    t = ((c2 - c1)[0] * u2[1] - (c2 - c1)[1] * u2[0]) / cross
+    q = c1 + t * u1
+    if np.linalg.norm(q - p) > reach / 2:
+        return arc1, arc2
+    out = []
+    for arc in (arc1, arc2):  # drop the rounded run at the start
+        first_far = np.argmax(np.linalg.norm(arc - p, axis=1) > reach / 4)
+        out.append(np.vstack([q, arc[first_far:]]))
+    return out[0], out[1]
+
+
+def split_boundary(poly: np.ndarray, strike_xy: np.ndarray, reach: float | None = None):
     """Four map polylines: top (top-start -> top-end), bottom (bottom-start -> bottom-end),
-    start end (top-start -> bottom-start), far end (top-end -> bottom-end)."""
+    start end (top-start -> bottom-start), far end (top-end -> bottom-end).
+    reach: if given, sharpen the four corners (sharpen_corner) over this distance."""
     c = find_corners(poly, strike_xy)
     n = len(poly)
     forward = (c - c[0]) % n
@@ -71,7 +108,15 @@ def split_boundary(poly: np.ndarray, strike_xy: np.ndarray):
                            "depth_range should cut out a roughly four-sided piece of the surface")
     tl, tr, br, bl = c
     # the polygon now runs top-start -> top-end -> bottom-end -> bottom-start
-    return _cyclic(poly, tl, tr), _cyclic(poly, br, bl)[::-1], _cyclic(poly, bl, tl)[::-1], _cyclic(poly, tr, br)
+    top, bottom = _cyclic(poly, tl, tr), _cyclic(poly, br, bl)[::-1]
+    start, end = _cyclic(poly, bl, tl)[::-1], _cyclic(poly, tr, br)
+    if reach:
+        top, start = sharpen_corner(top, start, reach)
+        top_r, end = sharpen_corner(top[::-1], end, reach)
+        bottom, start_r = sharpen_corner(bottom, start[::-1], reach)
+        bottom_r, end_r = sharpen_corner(bottom[::-1], end[::-1], reach)
+        top, start, bottom, end = top_r[::-1], start_r[::-1], bottom_r[::-1], end_r[::-1]
+    return top, bottom, start, end
 
 
 class PatchMap:

@@ -6,8 +6,8 @@ Construction (`fit_surface`):
    covers the data's bounding box plus `margin` (default 200 km), and any requested `extent`
    (e.g. the model domain). Nodes lie on multiples of h, so surfaces fitted with different
    extents agree on shared nodes.
-2. Nodes within one data spacing of a data point take the piecewise-linear interpolant of the
-   data (Delaunay triangulation).
+2. Nodes inside the data take the piecewise-linear interpolant of the data on its Delaunay
+   triangles whose edges are at most 2.5 data spacings (longer ones bridge bays of the data).
 3. Other nodes are extrapolated: from each of the k nearest data points p, the value
    d_p + max(0, g_p . (x - x_p)), with g_p the depth gradient of a least-squares plane through
    p's neighbours, blended by inverse squared distance. So the surface continues with its
@@ -172,9 +172,10 @@ def fit_surface(points: np.ndarray, spacing: float | None = None, margin: float 
     nodes = np.stack(np.meshgrid(gx, gy, indexing="ij"), axis=-1).reshape(-1, 2)
 
     dist, _ = cKDTree(xy).query(nodes)
+    # a point in a triangle with edges <= L is within L / sqrt(3) of a vertex: skip the rest
     values = np.full(len(nodes), np.nan)
-    near = dist <= h_data
-    values[near] = linear_within_data(xy, depth, nodes[near], max_edge=2.0 * h_data)
+    near = dist <= 1.5 * h_data
+    values[near] = linear_within_data(xy, depth, nodes[near], max_edge=2.5 * h_data)
     far = ~np.isfinite(values)
     values[far] = extrapolate(nodes[far], xy, depth, local_gradients(xy, depth))
 
