@@ -7,6 +7,7 @@ and stderr is a terminal, so logs and batch jobs stay clean. Messages that must 
 
 from __future__ import annotations
 
+import shutil
 import sys
 
 
@@ -19,8 +20,11 @@ class Progress:
         if self.enabled:
             from tqdm import tqdm
 
+            # a terminal that reports no width (some ptys) would get an empty bar: assume 80
+            sized = shutil.get_terminal_size((0, 0)).columns >= 20
             self._bar = tqdm(total=total, initial=initial, desc=desc, unit=unit, file=sys.stderr,
-                             dynamic_ncols=True, smoothing=0.1)
+                             dynamic_ncols=sized, ncols=None if sized else 80,
+                             nrows=None if sized else 24, smoothing=0.1)
 
     def update(self, n: int) -> None:
         if self._bar is not None:

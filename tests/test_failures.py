@@ -70,3 +70,30 @@ def test_bad_options_are_one_line_errors(model, tmp_path, args, key):
 def test_missing_model_is_a_one_line_error(tmp_path):
     r = CliRunner().invoke(main, ["solve", str(tmp_path / "nope.h5"), "-o", str(tmp_path / "gf.h5")])
     assert r.exit_code == 1 and "nope.h5" in r.stderr and r.stderr.strip().count("\n") == 0
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch):
+    import io
+
+    from crustgf.progress import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    log = io.StringIO()  # not a terminal: no bar, but messages still get through
+    monkeypatch.setattr("sys.stderr", log)
+    with Progress(10, "solve", enabled=True) as p:
+        p.update(3)
+        p.write("a message")
+    assert log.getvalue() == "a message\n"
+    term = Terminal()
+    monkeypatch.setattr("sys.stderr", term)
+    with Progress(10, "solve", enabled=True, initial=2) as p:
+        p.update(3)
+    assert "5/10" in term.getvalue() and "solve" in term.getvalue()
+    quiet = Terminal()
+    monkeypatch.setattr("sys.stderr", quiet)
+    with Progress(10, "solve", enabled=False) as p:  # --quiet
+        p.update(3)
+    assert quiet.getvalue() == ""
