@@ -147,3 +147,37 @@ def test_cli_export_and_errors(case, tmp_path):
     res = runner.invoke(main, ["export", str(tmp_path / "missing.h5"), "--format", "csv", "-o",
                                str(tmp_path / "x.csv")])
     assert res.exit_code == 1 and "no such Green's-function file" in res.output
+
+
+def test_reader_and_export_on_a_file_from_the_gf_writer(tmp_path):
+    """crustgf.gffile writes the file (with variants and unfinished solves); gfread/export read it."""
+    from crustgf.gffile import GFHeader, SolveState, Structure, write_gf_file
+    from crustgf.model import LayerTable
+
+    fault = planar_fault((0.0, 0.0, -2000.0), 45.0, 30.0, 20e3, 10e3, 2, 2)
+    names = ["A", "B", "C"]
+    pos = np.array([[5e3, 0.0, 0.0], [-5e3, 3e3, 0.0], [0.0, 20e3, 0.0]])
+    disp = halfspace_gf(pos, fault)
+    layers = LayerTable(name=["crust"], bottom=np.array([5e4]), vp=np.array([6000.0]), vs=np.array([3464.0]),
+                        density=np.array([2700.0]), kind=["flat"])
+    header = GFHeader(names, pos, None, fault["centroid"], fault["strike"], fault["dip"], fault["area"],
+                      fault["vertices"], fault["cells"], fault["cell_subfault"], "[domain]\n", "local", "0" * 64,
+                      "test", [Structure("reference", layers), Structure("soft", layers)])
+    states = [SolveState.empty(3, 4), SolveState.empty(3, 4)]
+    jobs = np.argwhere(np.ones((4, 2), bool))
+    for st, factor in zip(states, (1.0, 2.0)):
+        st.merge(jobs, factor * disp[:, :, jobs[:, 0], jobs[:, 1]], np.zeros(8), np.zeros(8, int), np.ones(8, bool))
+    states[1].done[3, 1] = False
+    path = tmp_path / "writer.h5"
+    write_gf_file(path, header, states)
+
+    gf = load_greens_functions(path)
+    assert gf.station_names == names and gf.variants == ["soft"] and gf.layers["kind"] == ["flat"]
+    np.testing.assert_array_equal(gf.displacement, disp)
+    with pytest.raises(CrustgfError, match="1 of 8 solves of variant 'soft'"):
+        export_greens_functions(path, "matrix", tmp_path / "G.npz", variant="soft")
+    export_greens_functions(path, "matrix", tmp_path / "G.npz", variant="soft", allow_missing=True)
+    with np.load(tmp_path / "G.npz") as z:
+        G = z["G"]
+    np.testing.assert_array_equal(G[:, :7], 2.0 * disp.reshape(9, 8)[:, :7])
+    assert np.isnan(G[:, 7]).all()
