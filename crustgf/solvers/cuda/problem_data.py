@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...errors import CrustgfError
 from .reorder import Ordering, make_ordering
 from .tet10 import element_geometry, nodal_diagonal_blocks
 
@@ -58,7 +59,8 @@ def prepare(nodes, cells, mu, lam, free_dofs, rcm=True, colour=True) -> MeshData
     nodes = np.asarray(nodes, dtype=np.float64)
     cells = np.asarray(cells, dtype=np.int64)
     if cells.ndim != 2 or cells.shape[1] != 10:
-        raise ValueError(f"the CUDA solver needs TET10 cells (ne, 10), got shape {cells.shape}")
+        raise CrustgfError(f"--backend cuda: needs quadratic tetrahedra (mesh.order = 2), "
+                           f"got cells of shape {cells.shape}")
     nn = len(nodes)
     mu = np.broadcast_to(np.asarray(mu, dtype=np.float64), (len(cells),))
     lam = np.broadcast_to(np.asarray(lam, dtype=np.float64), (len(cells),))
