@@ -7,10 +7,9 @@ station). For a block of jobs with nodal jumps D:
 
     K_free U = -M D,      displacement(stations) = P U + Q D     (east, north, up = x, y, z)
 
-Backends: "cpu" (PARDISO or AMG block CG, crustgf.solvers); other backends come from
-crustgf.solvers.backend.make_solver(problem, backend=..., method=..., rtol=..., max_iterations=...),
-which returns an object with .solve(B) -> (X, residual, iterations) on free-dof blocks, or None to
-mean "use the CPU"; "auto" falls back to the CPU when that module or a GPU is missing.
+Backends: crustgf.solvers.backend.resolve_backend picks "cpu" (PARDISO or AMG block CG,
+crustgf.solvers) or "cuda" (backend.make_cuda_solver(problem, rtol, max_iterations)). Both give an
+object with .solve(B) -> (X, residual, iterations) on free-dof blocks.
 """
 
 from __future__ import annotations
@@ -35,20 +34,8 @@ class GreenResult:
     converged: np.ndarray  # (k,) bool, residual <= rtol
 
 
-def _other_backend(problem, backend, method, rtol, max_iterations):
-    try:
-        from .solvers.backend import make_solver
-    except ImportError:
-        if backend == "auto":
-            return None
-        raise CrustgfError(f"--backend {backend}: this backend is not available in this installation")
-    return make_solver(problem, backend=backend, method=method, rtol=rtol, max_iterations=max_iterations)
-
-
 class GreenSolver:
     def __init__(self, model, backend="cpu", method="auto", rtol=1e-8, max_iterations=5000, layers=None, batch=16):
-        if backend not in ("auto", "cpu", "cuda"):
-            raise CrustgfError(f"solver.backend: unknown backend {backend!r} (auto, cpu or cuda)")
         layers = model.layers if layers is None else layers
         mat = np.asarray(model.cell_material, dtype=np.int64)
         self.model = model
@@ -65,10 +52,12 @@ class GreenSolver:
         elem, bary = locate_points(pb.nodes, pb.cells, model.station_positions, model.station_names)
         self.station_interp = interpolation_matrix(pb.cells, elem, bary, len(pb.nodes))[:, pb.free_dofs].tocsr()
         self.station_jump = station_jump_matrix(pb.cells, elem, bary, inc, self.slip.n_split)
-        self.solver = None
-        if backend != "cpu":
-            self.solver = _other_backend(pb, backend, method, self.rtol, max_iterations)
-        if self.solver is None:
+        from .solvers.backend import make_cuda_solver, resolve_backend
+
+        self.backend = resolve_backend(backend)
+        if self.backend == "cuda":
+            self.solver = make_cuda_solver(pb, rtol=self.rtol, max_iterations=max_iterations)
+        else:
             K = pb.reduced_stiffness()
             free_nodes = pb.free_dofs[::3] // 3
             self.solver = make_cpu_solver(K, pb.nodes[free_nodes], method, self.rtol, max_iterations)
