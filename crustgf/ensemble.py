@@ -114,7 +114,6 @@ def run_ensemble(gf_path, out, slip_model=None, noise_sigma_mm: float = 0.0, see
                  echo=print) -> list[dict]:
     """Run the ensemble (module doc); returns one dict per structure (COLUMNS)."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     ref = load_greens_functions(gf_path)
     ref.require_complete("run an ensemble on")
     slip_model = Path(slip_model) if slip_model else NANKAI_1946
@@ -135,6 +134,7 @@ def run_ensemble(gf_path, out, slip_model=None, noise_sigma_mm: float = 0.0, see
         slips[name] = res.slip
         metrics = slip_metrics(res.slip, m_true, ref.subfaults.area, shear_modulus_at(gf, depth), mu_ref)
         rows.append({"structure": name, **metrics, "alpha2": res.abic.alpha2})
+    out.mkdir(parents=True, exist_ok=True)
     notes = [f"crustgf ensemble: data from the reference structure of {gf_path}",
              f"slip model: {slip_model}",
              f"noise: {noise_sigma_mm} mm (seed {seed})" if noise_sigma_mm > 0 else "noise: none (1 mm weights)"]
@@ -148,4 +148,4 @@ def run_ensemble(gf_path, out, slip_model=None, noise_sigma_mm: float = 0.0, see
 if __name__ == "__main__":  # python -m crustgf.ensemble GF.h5 --out DIR ...
     from .cli import main
 
-    main(["ensemble", *sys.argv[1:]], prog_name="python -m crustgf.ensemble")
+    main.commands["ensemble"].main(args=sys.argv[1:], prog_name="python -m crustgf.ensemble")
