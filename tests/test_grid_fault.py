@@ -186,3 +186,17 @@ def test_bad_inputs_raise_user_errors(planar):
         grid_patches(GridFault(pts, None, (45 * KM, 15 * KM), 10 * KM, "plane"), surf)
     with pytest.raises(CrustgfError, match="empty"):
         grid_patches(GridFault(pts, None, (200 * KM, 250 * KM), 10 * KM, "plane"), surf)
+
+
+def test_example_config_gives_patches_inside_its_domain_and_depth_range():
+    from pathlib import Path
+
+    from crustgf.config import load_config
+
+    cfg = load_config(Path(__file__).resolve().parents[1] / "configs" / "nankai_grid_example.toml")
+    fp = grid_patches(cfg.fault)
+    assert 30 <= fp.n_patches <= 80  # ~200 x 150 km of interface in 20 km subfaults
+    pts = np.vstack(fp.edge_points)
+    assert np.all((pts[:, 0] > cfg.domain.x[0]) & (pts[:, 0] < cfg.domain.x[1]))
+    assert np.all((pts[:, 1] > cfg.domain.y[0]) & (pts[:, 1] < cfg.domain.y[1]))
+    assert np.all((-pts[:, 2] > 3 * KM) & (-pts[:, 2] < 30 * KM + 50.0))

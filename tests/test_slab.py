@@ -160,6 +160,9 @@ def test_plate_layers_by_normal_distance_below_a_plane():
     pts = base + offsets[:, None] * n
     assert np.allclose(distance_below(pts, plane), -offsets, atol=1e-6)
     assert plate_layer_of(pts, plane, layers).tolist() == [-1, 0, 0, 0, 1, 1, 1, -1]
+    # a last plate layer without thickness (config: inf) reaches all the way down
+    layers[1].bottom = np.inf
+    assert plate_layer_of(pts, plane, layers).tolist() == [-1, 0, 0, 0, 1, 1, 1, 1]
 
 
 def test_assign_materials_puts_plate_layers_after_the_flat_layers(curved):
