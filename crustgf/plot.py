@@ -15,8 +15,6 @@ directions: the east component is divided by cos(lat0) because the axes are draw
 
 from __future__ import annotations
 
-import os
-import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,18 +40,13 @@ def _pyplot():
 
 
 def save_png(fig, out: Path) -> Path:
-    """Save atomically (temp file + os.replace), close the figure."""
+    """Save atomically (temp file beside `out`, then os.replace) and close the figure."""
+    from .formats.atomic import atomic_open
+
     out = Path(out)
-    if not out.parent.is_dir():
-        raise CrustgfError(f"{out}: folder {out.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=out.name + ".", suffix=".tmp.png")
-    os.close(fd)
     try:
-        fig.savefig(tmp, format="png", dpi=DPI)
-        os.replace(tmp, out)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+        with atomic_open(out, "wb") as fh:
+            fig.savefig(fh, format="png", dpi=DPI)
     finally:
         _pyplot().close(fig)
     return out

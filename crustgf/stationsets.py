@@ -19,8 +19,6 @@ Positions are WGS84 degrees; every station is on the free surface (z = 0).
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -82,20 +80,15 @@ def read_lonlat_stations(path: Path) -> tuple[list[str], np.ndarray, np.ndarray,
 
 def write_station_csv(path: Path, names, lon, lat, notes: list[str]) -> None:
     """Write name,lon,lat with '#' provenance lines, atomically (temp file + os.replace)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for line in notes:
-                f.write(line if line.startswith("#") else "# " + line)
-                f.write("\n")
-            f.write("name,lon,lat\n")
-            for n, a, b in zip(names, lon, lat):
-                f.write(f"{n},{a:.4f},{b:.4f}\n")
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    from .formats.atomic import atomic_open
+
+    with atomic_open(path, "w", encoding="utf-8") as f:
+        for line in notes:
+            f.write(line if line.startswith("#") else "# " + line)
+            f.write("\n")
+        f.write("name,lon,lat\n")
+        for n, a, b in zip(names, lon, lat):
+            f.write(f"{n},{a:.4f},{b:.4f}\n")
 
 
 def land_grid_notes(spacing: float, boxes: dict) -> list[str]:

@@ -88,7 +88,7 @@ def test_gf_map_png(gf_file, tmp_path):
     h, w = png_shape(out)[:2]
     assert (w, h) == (int(plot.FIGSIZE[0] * plot.DPI), int(plot.FIGSIZE[1] * plot.DPI))
     assert not_blank(out)
-    assert not list(tmp_path.glob("*.tmp*"))  # atomic write leaves no temp file
+    assert [p.name for p in tmp_path.iterdir()] == ["map.png"]  # atomic write: no temp file left
 
 
 def test_layout_and_section_png(tiny_model, tmp_path):

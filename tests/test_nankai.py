@@ -1,0 +1,220 @@
+"""The Nankai Trough model: configs, station sets, and the physics of a very coarse variant.
+
+The end-to-end checks build a very coarse copy of configs/nankai-coarse.toml (60 km subfaults,
+linear elements of 20-250 km, a smaller box) once per module: enough to test signs and the
+material layout, not accuracy.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+CONFIGS = ROOT / "configs"
+
+# The JIVSM rows (data/jivsm_properties.csv) the configs document for each layer.
+JIVSM_ROWS = {"sediment": "SED12", "upper_crust": "UPCRUST2", "lower_crust": "LOWCRUST",
+              "mantle_wedge": "C-MANTLE", "oceanic_crust": "PHS-LYR3", "oceanic_mantle": "PHS-MNTL"}
+
+
+def read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
+    lines = [ln.strip() for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    return lines[0].split(","), [ln.split(",") for ln in lines[1:]]
+
+
+def lonlat_stations(path: Path):
+    header, rows = read_csv(path)
+    assert header == ["name", "lon", "lat"]
+    return [r[0] for r in rows], np.array([[float(r[1]), float(r[2])] for r in rows])
+
+
+# ---- station sets ------------------------------------------------------------------------------
+
+def test_land_grid_is_on_land_and_donet_at_sea():
+    from global_land_mask import globe
+
+    from crustgf.stationsets import LAND_GRID_BOXES
+
+    names, ll = lonlat_stations(DATA / "gnss_land_grid.csv")
+    assert len(names) == len(set(names)) >= 60
+    assert globe.is_land(ll[:, 1], ll[:, 0]).all()
+    in_box = np.zeros(len(ll), bool)
+    for lon0, lon1, lat0, lat1 in LAND_GRID_BOXES.values():
+        in_box |= (ll[:, 0] >= lon0) & (ll[:, 0] <= lon1) & (ll[:, 1] >= lat0) & (ll[:, 1] <= lat1)
+    assert in_box.all()
+    # the mask does tell sea from land here: every DONET site is offshore
+    _, donet = lonlat_stations(DATA / "donet_stations.csv")
+    assert not globe.is_land(donet[:, 1], donet[:, 0]).any()
+    # a few land points we know: Kochi (133.5E 33.5N), Kii interior (135.75E 34.0N), Nagoya area
+    have = {tuple(np.round(p, 2)) for p in ll}
+    assert {(133.5, 33.5), (135.75, 34.0), (137.0, 35.25)} <= have
+
+
+def test_station_files_regenerate_identically(tmp_path):
+    from crustgf.stationsets import write_station_sets
+
+    (tmp_path / "donet_stations.csv").write_text((DATA / "donet_stations.csv").read_text())
+    grid, both = write_station_sets(tmp_path)
+    assert grid.read_text() == (DATA / "gnss_land_grid.csv").read_text()
+    assert both.read_text() == (DATA / "nankai_stations.csv").read_text()
+    n_donet = len(lonlat_stations(DATA / "donet_stations.csv")[0])
+    n_land = len(lonlat_stations(grid)[0])
+    assert len(lonlat_stations(both)[0]) == n_donet + n_land == n_donet + n_land
+
+
+# ---- configs -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["nankai.toml", "nankai-coarse.toml"])
+def test_config_layers_are_the_documented_jivsm_rows(name):
+    from crustgf.config import load_config
+
+    cfg = load_config(CONFIGS / name)
+    _, rows = read_csv(DATA / "jivsm_properties.csv")
+    jivsm = {r[1]: (float(r[2]), float(r[3]), float(r[4])) for r in rows}
+    for layer in cfg.layers + cfg.plate_layers:
+        vp, vs, rho = jivsm[JIVSM_ROWS[layer.name]]
+        assert (layer.vp, layer.vs, layer.density) == pytest.approx((vp * 1e3, vs * 1e3, rho * 1e3))
+    # flat layers at the depths typical of SW Japan; the oceanic crust 7 km thick
+    assert [round(layer.bottom / 1e3) for layer in cfg.layers][:3] == [3, 16, 32]
+    assert cfg.plate_layers[0].bottom == pytest.approx(7e3)
+    assert len(cfg.stations.names) == 51 + len(lonlat_stations(DATA / "gnss_land_grid.csv")[0])
+    # the clamped box reaches >= 400 km beyond every station and every part of the fault
+    pts = np.vstack([cfg.stations.positions[:, :2], cfg.fault.outline])
+    margin = min(pts[:, 0].min() - cfg.domain.x[0], cfg.domain.x[1] - pts[:, 0].max(),
+                 pts[:, 1].min() - cfg.domain.y[0], cfg.domain.y[1] - pts[:, 1].max())
+    assert margin >= 300e3 and cfg.domain.depth >= 300e3
+
+
+def test_production_fault_has_400_to_500_subfaults_along_the_trough():
+    from crustgf.config import load_config
+    from crustgf.geometry.grid import grid_patches
+
+    cfg = load_config(CONFIGS / "nankai.toml")
+    patches = grid_patches(cfg.fault)
+    assert 400 <= patches.n_patches <= 500
+    corners = patches.patch_corners()
+    depth = -corners[..., 2]
+    assert depth.min() > 3e3 and depth.max() <= 40.5e3  # from the buried trough down to 40 km
+
+
+# ---- a very coarse Nankai model ----------------------------------------------------------------
+
+def very_coarse_text() -> str:
+    text = (CONFIGS / "nankai-coarse.toml").read_text()
+    text = text.replace('"../data/', f'"{DATA.as_posix()}/')
+    subs = {r"x = \[.*\]": "x = [-500.0, 500.0]", r"y = \[.*\]": "y = [-450.0, 450.0]",
+            r"depth = 400.0": "depth = 250.0", r"bottom = 400.0": "bottom = 250.0",
+            r"subfault_size = .*": "subfault_size = 60.0", r"order = .*": "order = 1",
+            r"size_fault = .*": "size_fault = 20.0", r"size_max = .*": "size_max = 250.0"}
+    for pattern, repl in subs.items():
+        text, n = re.subn(pattern, repl, text, count=1)
+        assert n == 1, pattern
+    return text
+
+
+@pytest.fixture(scope="module")
+def nankai(tmp_path_factory):
+    from crustgf.config import load_config
+    from crustgf.mesh import build_model
+    from crustgf.modelfile import write_model
+
+    d = tmp_path_factory.mktemp("nankai")
+    (d / "nankai-test.toml").write_text(very_coarse_text())
+    cfg = load_config(d / "nankai-test.toml")
+    model = build_model(cfg, progress=False)
+    write_model(model, d / "model.h5")
+    return cfg, model, d / "model.h5"
+
+
+def subfault_map_triangles(model, j):
+    cells = model.fault_cells[model.fault_cell_subfault == j, :3]
+    return model.nodes[cells][..., :2]
+
+
+def inside_triangles(tri2d: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Which points (n, 2) lie inside any of the map triangles (m, 3, 2)."""
+    a, b, c = tri2d[:, 0], tri2d[:, 1], tri2d[:, 2]
+    out = np.zeros(len(pts), bool)
+    for i, p in enumerate(pts):
+        v0, v1, v2 = b - a, c - a, p - a
+        det = v0[:, 0] * v1[:, 1] - v0[:, 1] * v1[:, 0]
+        l1 = (v2[:, 0] * v1[:, 1] - v2[:, 1] * v1[:, 0]) / det
+        l2 = (v0[:, 0] * v2[:, 1] - v0[:, 1] * v2[:, 0]) / det
+        out[i] = ((l1 >= 0) & (l2 >= 0) & (l1 + l2 <= 1)).any()
+    return out
+
+
+def test_reverse_slip_on_a_shallow_subfault_uplifts_seafloor_and_moves_it_to_the_trough(nankai):
+    """Dip-slip +1 (reverse, SPEC 4) on shallow subfaults, seen at the DONET sites above them.
+
+    The shallow plate interface dips only 3-9 degrees, so a slipping patch is close to a buried
+    horizontal dislocation: the hanging wall above it moves up-dip (toward the trough, SSE), the
+    seafloor rises above the up-dip half and sinks a little above the down-dip end. So: every
+    station above the patch moves toward the trough; those above its up-dip half rise.
+    """
+    from crustgf.greens import GreenSolver
+
+    cfg, model, _ = nankai
+    donet = np.array([n.startswith(("KM", "MR")) for n in model.station_names])
+    st = model.station_positions[:, :2]
+    c = model.subfaults.centroid
+    cases = []
+    for j in np.nonzero(-c[:, 2] < 15e3)[0]:  # shallow: centroid above 15 km
+        above = np.nonzero(donet & inside_triangles(subfault_map_triangles(model, j), st))[0]
+        if above.size:
+            cases.append((j, above))
+    assert len(cases) >= 3
+    jobs = np.array([[j, 1] for j, _ in cases])
+    res = GreenSolver(model, backend="cpu", method="direct", rtol=1e-8).solve(jobs)
+    assert res.converged.all()
+    n_uplift_checked = 0
+    for k, (j, idx) in enumerate(cases):
+        u = res.displacement[idx, :, k]  # (n, 3) east, north, up
+        up_dip = np.radians(model.subfaults.strike[j] - 90.0)  # azimuth of the up-dip direction
+        e_up = np.array([np.sin(up_dip), np.cos(up_dip)])
+        assert 120.0 < np.degrees(up_dip) % 360.0 < 180.0  # the trough lies SE to SSE here
+        ang = np.degrees(np.arccos(u[:, :2] @ e_up / np.hypot(u[:, 0], u[:, 1])))
+        assert (ang < 45.0).all() and (u[:, 1] < 0).all() and u[:, 0].mean() > 0, (j, u)
+        up_half = (st[idx] - c[j, :2]) @ e_up > 3e3  # stations above the up-dip half
+        assert (u[up_half, 2] > 0).all(), (j, u[up_half])
+        n_uplift_checked += int(up_half.sum())
+    assert n_uplift_checked >= 3
+
+
+def test_continental_above_and_oceanic_below_the_interface(nankai):
+    from crustgf.section import locate_points
+
+    cfg, model, _ = nankai
+    kinds = np.array(model.layers.kind)
+    c = model.subfaults.centroid
+    # several places: the shallowest and deepest subfaults at the west end, middle and east end
+    order = np.argsort(c[:, 0])
+    thirds = np.array_split(order, 3)
+    picks = sorted({int(g[np.argmin(c[g, 2])]) for g in thirds} | {int(g[np.argmax(c[g, 2])]) for g in thirds})
+    assert len(picks) >= 5
+    for dz, want in ((+1.5e3, "flat"), (-1.5e3, "plate")):  # continental above, oceanic below
+        pts = c[picks] + np.array([0.0, 0.0, dz])
+        mat = model.cell_material[locate_points(model.nodes, model.cells, pts)]
+        assert (kinds[mat] == want).all(), (dz, [model.layers.name[m] for m in mat])
+    assert set(kinds) == {"flat", "plate"} and "oceanic_crust" in model.layers.name
+    # (which plate layer an element gets depends on its centroid's distance below the interface;
+    # with 20 km elements the first element under the fault may already be oceanic mantle)
+
+
+def test_nankai_plots(nankai, tmp_path):
+    from crustgf import plot
+
+    _, _, path = nankai
+    out = plot.plot_layout(path, tmp_path / "layout.png")
+    assert out.stat().st_size > 20_000
+    out = plot.plot_section(path, "136.25,32.35,134.95,34.35", tmp_path / "section.png")
+    assert out.stat().st_size > 20_000
+    import matplotlib.image as mpimg
+
+    assert mpimg.imread(out).shape[:2] == (600, 1200)
