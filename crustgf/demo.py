@@ -5,7 +5,8 @@
 Steps (library calls, no subprocesses): mesh -> solve (every subfault, strike- and dip-slip) ->
 export (npz, csv, inversion-ready matrix) -> plots (layout, a cross-section through the Kii
 peninsula, GF maps of a shallow subfault off Kii). Each step prints its wall time; everything is
-written in DIR. Re-running resumes the solve (only missing subfaults are solved).
+written in DIR. Re-running keeps an up-to-date model and resumes the solve (only missing
+subfaults are solved).
 """
 
 from __future__ import annotations
@@ -60,6 +61,14 @@ def nearest_subfault(model_path: Path, lon: float, lat: float) -> int:
     return int(np.argmin(np.hypot(c[:, 0] - x, c[:, 1] - y)))
 
 
+def model_is_current(model_path: Path, config: Path) -> bool:
+    """True when model_path exists and was built from exactly this config text (as `crustgf run`)."""
+    from .config import load_config
+    from .modelfile import read_config_text
+
+    return model_path.exists() and read_config_text(model_path) == load_config(config).text
+
+
 def run_demo(out: Path, config: Path = DEFAULT_CONFIG, solve_options: dict | None = None,
              quiet: bool = False) -> dict:
     """Run every step into `out`; return the paths written. Raises CrustgfError on failure."""
@@ -74,7 +83,10 @@ def run_demo(out: Path, config: Path = DEFAULT_CONFIG, solve_options: dict | Non
     paths = {"model": model_path, "gf": gf_path}
     steps = Steps()
 
-    steps.run("mesh", mesh_command, Path(config), model_path, quiet=quiet)
+    if model_is_current(model_path, Path(config)):
+        print(f"[demo] mesh: {model_path} is up to date (same config text), kept", flush=True)
+    else:
+        steps.run("mesh", mesh_command, Path(config), model_path, quiet=quiet)
     status = steps.run("solve", solve_command, model_path, gf_path, dict(solve_options or {}), quiet=quiet)
     if status != 0:
         raise CrustgfError(f"solve finished with exit status {status}; run the demo again to resume")

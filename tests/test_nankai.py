@@ -218,3 +218,19 @@ def test_nankai_plots(nankai, tmp_path):
     import matplotlib.image as mpimg
 
     assert mpimg.imread(out).shape[:2] == (600, 1200)
+
+
+@pytest.mark.slow
+def test_demo_end_to_end(tmp_path):
+    """The demo's steps on the very coarse variant: every output exists and is consistent."""
+    from crustgf.demo import run_demo
+    from crustgf.modelfile import read_model
+
+    (tmp_path / "cfg.toml").write_text(very_coarse_text())
+    paths = run_demo(tmp_path / "out", tmp_path / "cfg.toml", {"backend": "cpu"}, quiet=True)
+    model = read_model(paths["model"])
+    G = np.load(paths["matrix"])["G"]
+    assert G.shape == (3 * len(model.station_names), 2 * model.n_subfaults)
+    assert np.isfinite(G).all() and np.abs(G).max() > 0.05
+    for key in ("layout", "section", "gf_dip", "gf_strike"):
+        assert paths[key].stat().st_size > 20_000
