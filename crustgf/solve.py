@@ -54,7 +54,10 @@ def solve_greens_functions(model_path, out_path, options: dict, progress: bool =
     worker_state.remember_model(str(model_path), sha, model)  # in-process runs reuse it
     specs = [SolverSpec(str(model_path), sha, i, None if i == 0 else s.layers, _options_key(opts))
              for i, s in enumerate(structures)]
-    return SolveRun(out_path, header, specs, opts, progress).execute()
+    try:
+        return SolveRun(out_path, header, specs, opts, progress).execute()
+    finally:
+        worker_state.clear_cache()  # in-process solvers: free the operator once the file is written
 
 
 def check_paths(model_path: Path, out_path: Path) -> None:

@@ -27,7 +27,7 @@ def start_local_workers(n_workers: int) -> DaskDispatcher:
     # the scheduler lives in this process: the setting applies to it
     with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
         cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address=None,
+                               host="127.0.0.1", dashboard_address=":0",  # any free port: no clash
                                silence_logs=logging.ERROR, env=env)
     client = Client(cluster, set_as_default=False)
     return DaskDispatcher(client, f"{n_workers} local worker processes", cluster=cluster)
