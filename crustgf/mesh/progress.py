@@ -18,7 +18,7 @@ class Steps:
 
     def __enter__(self):
         if self.enabled:
-            self.bar = tqdm(total=len(STAGES), desc="mesh", unit="step", file=sys.stderr, leave=False,
+            self.bar = tqdm(total=len(STAGES), desc="mesh", unit="step", file=sys.stderr, leave=False, disable=None,
                             bar_format="{desc} {n_fmt}/{total_fmt} [{elapsed}]")
         return self
 
