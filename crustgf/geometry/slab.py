@@ -109,20 +109,47 @@ def local_gradients(xy: np.ndarray, depth: np.ndarray, k: int = _GRADIENT_NEIGHB
 
 def linear_within_data(xy: np.ndarray, depth: np.ndarray, at: np.ndarray, max_edge: float) -> np.ndarray:
     """Piecewise-linear interpolant on the data's Delaunay triangles whose edges are all at most
-    max_edge long (triangles bridging gaps or bays of the data are not trusted); NaN elsewhere."""
-    tri = Delaunay(xy)
-    simplex = tri.find_simplex(at)
+    max_edge long (triangles bridging gaps or bays of the data are not trusted); NaN elsewhere.
+
+    The containing triangle is searched among those around the 3 nearest data points, with
+    barycentric coordinates computed here (scipy's find_simplex builds LAPACK transforms that
+    crawl when BLAS threads compete for a busy machine)."""
+    simplices = Delaunay(xy).simplices
+    corners = xy[simplices]  # (nt, 3, 2)
+    short = np.linalg.norm(corners - np.roll(corners, 1, axis=1), axis=-1).max(axis=1) <= max_edge
+    incident = _incident_triangles(simplices, len(xy))
+    _, nearest = cKDTree(xy).query(at, k=min(3, len(xy)))
     out = np.full(len(at), np.nan)
-    ok = simplex >= 0
-    corners = xy[tri.simplices[simplex[ok]]]  # (m, 3, 2)
-    edges = np.linalg.norm(corners - np.roll(corners, 1, axis=1), axis=-1).max(axis=1)
-    ok[ok] = edges <= max_edge
-    s = simplex[ok]
-    t = tri.transform[s]  # barycentric coordinates: b = T (p - r)
-    b = np.einsum("mij,mj->mi", t[:, :2], at[ok] - t[:, 2])
-    bary = np.concatenate([b, 1.0 - b.sum(axis=1, keepdims=True)], axis=1)
-    out[ok] = np.sum(bary * depth[tri.simplices[s]], axis=1)
+    for k in range(nearest.shape[1]):
+        todo = np.flatnonzero(np.isnan(out))
+        cand = incident[nearest[todo, k]]  # (m, deg) triangle ids, -1 padded
+        c = corners[np.maximum(cand, 0)]  # (m, deg, 3, 2)
+        e1, e2 = c[:, :, 1] - c[:, :, 0], c[:, :, 2] - c[:, :, 0]
+        r = at[todo, None, :] - c[:, :, 0]
+        det = e1[..., 0] * e2[..., 1] - e1[..., 1] * e2[..., 0]
+        b1 = (r[..., 0] * e2[..., 1] - r[..., 1] * e2[..., 0]) / det
+        b2 = (e1[..., 0] * r[..., 1] - e1[..., 1] * r[..., 0]) / det
+        tol = -1e-9
+        hit = (cand >= 0) & short[np.maximum(cand, 0)] & (b1 >= tol) & (b2 >= tol) & (1 - b1 - b2 >= tol)
+        found = hit.any(axis=1)
+        j = np.argmax(hit, axis=1)[found]
+        rows = np.flatnonzero(found)
+        t = simplices[cand[rows, j]]
+        w1, w2 = b1[rows, j], b2[rows, j]
+        out[todo[found]] = (1 - w1 - w2) * depth[t[:, 0]] + w1 * depth[t[:, 1]] + w2 * depth[t[:, 2]]
     return out
+
+
+def _incident_triangles(simplices: np.ndarray, n_vertices: int) -> np.ndarray:
+    """(n_vertices, max degree) ids of the triangles around each vertex, padded with -1."""
+    flat = simplices.ravel()
+    order = np.argsort(flat, kind="stable")
+    counts = np.bincount(flat, minlength=n_vertices)
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    slot = np.arange(len(flat)) - np.repeat(first, counts)
+    table = -np.ones((n_vertices, max(int(counts.max()), 1)), dtype=np.int64)
+    table[flat[order], slot] = order // 3
+    return table
 
 
 def _lattice_axes(xy: np.ndarray, h: float, margin: float, extent) -> tuple[np.ndarray, np.ndarray]:
