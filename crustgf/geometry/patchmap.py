@@ -13,7 +13,8 @@ a bottom curve (down dip) and two ends; the map point of parameters (s, tau) in 
 
 Corners: in map coordinates (a along the mean strike, b down dip), normalised to [0, 1] by the
 region's extents, the top-start corner minimises a + b, the top-end corner maximises a - b,
-the bottom-end corner maximises a + b and the bottom-start corner maximises b - a.
+the bottom-end corner maximises a + b and the bottom-start corner maximises b - a. Corners the
+raster contour rounded off are moved back to the intersection of the two sides (sharpen_corner).
 """
 
 from __future__ import annotations
