@@ -36,3 +36,62 @@ CASES = {
     "surface_0_20_linear": dict(strike=0.0, dip=20.0, top_depth=0.0, order=1),
     "buried_250_70": dict(strike=250.0, dip=70.0, top_depth=3.0, order=2),
 }
+
+
+# A curved fault made by hand: a cylinder with its axis along x, the fault depth growing down
+# dip (+y) as d(y) = TOP + R - sqrt(R^2 - y^2) for y in [0, WIDTH]: horizontal at its buried top
+# edge (4 km), 64 degrees dip at the bottom (20.9 km), crossing the 12 km interface in its second
+# row. Along-strike edges are straight lines (constant y), down-dip edges circular arcs (constant
+# x), so a patch is exactly the set x in [x_i+1, x_i], y in [y_j, y_j+1].
+CYL_R, CYL_TOP, CYL_WIDTH, CYL_LENGTH = 30 * KM, 4 * KM, 27 * KM, 30 * KM
+
+
+def cylinder_depth(x, y):
+    return CYL_TOP + CYL_R - np.sqrt(CYL_R**2 - np.asarray(y) ** 2) + 0.0 * np.asarray(x)
+
+
+def cylinder_normal(points):
+    """Hanging-wall unit normal: up and towards +y (the fault dips to +y, the hanging wall is above)."""
+    y = np.asarray(points)[:, 1]
+    n = np.stack([np.zeros_like(y), y / np.sqrt(CYL_R**2 - y**2), np.ones_like(y)], axis=1)
+    return n / np.linalg.norm(n, axis=1, keepdims=True)
+
+
+def cylinder_patch_bounds(n_strike=3, n_dip=2):
+    """x edges (decreasing: strike is west, -x) and y edges (down dip) of the patch grid."""
+    xs = CYL_LENGTH / 2 - np.arange(n_strike + 1) * CYL_LENGTH / n_strike
+    ys = np.arange(n_dip + 1) * CYL_WIDTH / n_dip
+    return xs, ys
+
+
+def cylinder_patches(n_strike=3, n_dip=2, samples=12):
+    """FaultPatches of the cylinder fault, numbered as rectangle.py (patch j * n_strike + i)."""
+    from crustgf.geometry.patches import FaultPatches
+
+    xs, ys = cylinder_patch_bounds(n_strike, n_dip)
+
+    def lift(x, y):
+        return np.stack([x, y, -cylinder_depth(x, y)], axis=-1)
+
+    def cid(i, j):
+        return j * (n_strike + 1) + i
+
+    gx, gy = np.meshgrid(xs, ys)
+    corners = lift(gx.ravel(), gy.ravel())
+    u = np.linspace(0.0, 1.0, samples)
+    ends, points = [], []
+    for j in range(n_dip + 1):  # along-strike edges
+        for i in range(n_strike):
+            ends.append((cid(i, j), cid(i + 1, j)))
+            points.append(lift(xs[i] + u * (xs[i + 1] - xs[i]), np.full(samples, ys[j])))
+    for i in range(n_strike + 1):  # down-dip edges
+        for j in range(n_dip):
+            ends.append((cid(i, j), cid(i, j + 1)))
+            points.append(lift(np.full(samples, xs[i]), ys[j] + u * (ys[j + 1] - ys[j])))
+    n_se = n_strike * (n_dip + 1)
+    loops = [[j * n_strike + i, n_se + (i + 1) * n_dip + j, (j + 1) * n_strike + i, n_se + i * n_dip + j]
+             for j in range(n_dip) for i in range(n_strike)]
+    return FaultPatches(corners=corners, edge_ends=np.array(ends), edge_points=points,
+                        patches=np.array(loops), planar=False, normal_at=cylinder_normal,
+                        depth_at=cylinder_depth,
+                        grid_index=np.array([[i, j] for j in range(n_dip) for i in range(n_strike)]))

@@ -1,10 +1,5 @@
-"""The gmsh part of meshing: CAD model (box, flat layer interfaces, fault patches), fragment,
-size fields, linear tetrahedra; returns plain arrays (LinearMesh).
-
-Which surface is which subfault and which volume is which layer come from the output map of
-`gmsh.model.occ.fragment`, never from positions (a volume's layer is the flat layer holding its
-centre of mass, which is exact because volumes are slabs between flat interfaces).
-"""
+"""The gmsh part of meshing: CAD model (cad.py), size fields (sizing.py), linear tetrahedra;
+returns plain arrays (LinearMesh)."""
 
 from __future__ import annotations
 
@@ -18,6 +13,7 @@ from ..config import Config
 from ..errors import CrustgfError
 from ..geometry.patches import FaultPatches
 from . import sizing
+from .cad import build_geometry
 from .materials import flat_layer_index
 
 
@@ -42,83 +38,6 @@ def gmsh_session(verbose: bool = False, threads: int = 2):
         yield
     finally:
         gmsh.finalize()
-
-
-def check_fault_in_domain(cfg: Config, patches: FaultPatches) -> None:
-    """The fault must lie strictly inside the box, except that it may touch the free surface."""
-    d = cfg.domain
-    pts = np.vstack([patches.corners] + list(patches.edge_points))
-    tol = 1e-6 * max(d.x[1] - d.x[0], d.y[1] - d.y[0], d.depth)
-    bad = (
-        (pts[:, 0] <= d.x[0] + tol) | (pts[:, 0] >= d.x[1] - tol)
-        | (pts[:, 1] <= d.y[0] + tol) | (pts[:, 1] >= d.y[1] - tol)
-        | (pts[:, 2] > tol) | (pts[:, 2] <= -d.depth + tol)
-    )
-    if bad.any():
-        p = pts[np.argmax(bad)] / 1e3
-        raise CrustgfError(
-            f"fault: point ({p[0]:.3f}, {p[1]:.3f}, {p[2]:.3f}) km (x, y, z) lies on or outside the "
-            f"domain box; the fault must be inside it (it may touch only the free surface z = 0)"
-        )
-
-
-def _add_fault_surfaces(patches: FaultPatches) -> list[int]:
-    """One OCC surface per patch, sharing corner points and edge curves; returns surface tags."""
-    occ = gmsh.model.occ
-    corner_tags = [occ.addPoint(*p) for p in patches.corners]
-    curve_tags = []
-    for (a, b), pts in zip(patches.edge_ends, patches.edge_points):
-        if len(pts) <= 2:
-            curve_tags.append(occ.addLine(corner_tags[a], corner_tags[b]))
-        else:  # curved edge: a spline through the polyline, ends on the shared corners
-            inner = [occ.addPoint(*p) for p in pts[1:-1]]
-            curve_tags.append(occ.addSpline([corner_tags[a], *inner, corner_tags[b]]))
-    surfaces = []
-    for p, loop in enumerate(patches.patches):
-        wire = occ.addCurveLoop([curve_tags[e] for e in loop])
-        if patches.planar:
-            surfaces.append(occ.addPlaneSurface([wire]))
-        else:
-            surfaces.append(occ.addSurfaceFilling(wire, pointTags=_filling_points(patches, p)))
-    return surfaces
-
-
-def _filling_points(patches: FaultPatches, p: int) -> list[int]:
-    """Interior points that a curved patch must pass through (its centre on the fault surface)."""
-    if patches.depth_at is None:
-        return []
-    c = patches.patch_corners()[p].mean(axis=0)
-    z = -float(np.asarray(patches.depth_at(np.array([c[0]]), np.array([c[1]])))[0])
-    return [gmsh.model.occ.addPoint(c[0], c[1], z)]
-
-
-def _add_box_and_interfaces(cfg: Config) -> tuple[int, list[int]]:
-    occ = gmsh.model.occ
-    d = cfg.domain
-    box = occ.addBox(d.x[0], d.y[0], -d.depth, d.x[1] - d.x[0], d.y[1] - d.y[0], d.depth)
-    ifaces = [
-        occ.addRectangle(d.x[0], d.y[0], -l.bottom, d.x[1] - d.x[0], d.y[1] - d.y[0])
-        for l in cfg.layers[:-1]
-        if 0.0 < l.bottom < d.depth
-    ]
-    return box, ifaces
-
-
-def build_geometry(cfg: Config, patches: FaultPatches) -> tuple[list[list[int]], list[int]]:
-    """Fragment box, interfaces and fault; return (surfaces of each patch, volume tags)."""
-    check_fault_in_domain(cfg, patches)
-    occ = gmsh.model.occ
-    box, ifaces = _add_box_and_interfaces(cfg)
-    fault = _add_fault_surfaces(patches)
-    tools = [(2, t) for t in ifaces + fault]
-    _, out_map = occ.fragment([(3, box)], tools)
-    occ.synchronize()
-    volumes = [t for dim, t in out_map[0] if dim == 3]
-    patch_surfaces = [[t for dim, t in out_map[1 + len(ifaces) + p] if dim == 2] for p in range(len(fault))]
-    empty = [p for p, s in enumerate(patch_surfaces) if not s]
-    if empty:
-        raise CrustgfError(f"fault: subfault {empty[0]} vanished in the CAD fragment (degenerate patch?)")
-    return patch_surfaces, volumes
 
 
 def volume_layers(cfg: Config, volumes: list[int]) -> dict[int, int]:

@@ -1,0 +1,139 @@
+"""The CAD model (gmsh OCC): box, flat layer interfaces and the fault patches, made conforming.
+
+Curved patches touch their neighbours tangentially along shared edges; one OCC fragment of
+everything at once intersects every such pair (slow, and fragile on tangential contact). So the
+model is assembled in three cheap steps, each with exact bookkeeping from fragment output maps:
+
+1. the box is fragmented with the flat interface planes (layer slabs, plane-plane work only);
+2. each patch is cut by the interface planes it crosses, on its own (one patch against one plane);
+3. one final fragment of the slabs with all patch pieces in OCC's "glue" mode: the pieces
+   meet only along coincident edges (shared or cut at the same plane) and the interfaces only
+   along those cut edges, so the face/face intersection search is skipped.
+
+Which surface is which subfault and which volume is which layer come from the output maps,
+never from positions (a volume's layer is the flat layer holding its centre of mass, exact
+because volumes are slabs between flat interfaces). Planar faults take the same path.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import gmsh
+import numpy as np
+
+from ..config import Config
+from ..errors import CrustgfError
+from ..geometry.patches import FaultPatches
+
+GLUE_SHIFT = 1  # gmsh Geometry.OCCBooleanGlue: arguments only share (parts of) sub-shapes
+
+
+def check_fault_in_domain(cfg: Config, patches: FaultPatches) -> None:
+    """The fault must lie strictly inside the box, except that it may touch the free surface."""
+    d = cfg.domain
+    pts = np.vstack([patches.corners] + list(patches.edge_points))
+    tol = 1e-6 * max(d.x[1] - d.x[0], d.y[1] - d.y[0], d.depth)
+    bad = (
+        (pts[:, 0] <= d.x[0] + tol) | (pts[:, 0] >= d.x[1] - tol)
+        | (pts[:, 1] <= d.y[0] + tol) | (pts[:, 1] >= d.y[1] - tol)
+        | (pts[:, 2] > tol) | (pts[:, 2] <= -d.depth + tol)
+    )
+    if bad.any():
+        p = pts[np.argmax(bad)] / 1e3
+        raise CrustgfError(
+            f"fault: point ({p[0]:.3f}, {p[1]:.3f}, {p[2]:.3f}) km (x, y, z) lies on or outside the "
+            f"domain box; the fault must be inside it (it may touch only the free surface z = 0)"
+        )
+
+
+def interface_depths(cfg: Config) -> list[float]:
+    """Depths (m, positive down) of the flat interfaces strictly inside the domain."""
+    return [l.bottom for l in cfg.layers[:-1] if 0.0 < l.bottom < cfg.domain.depth]
+
+
+def add_layer_slabs(cfg: Config) -> list[int]:
+    """The box split by the flat interfaces (step 1); returns the volume tags."""
+    occ = gmsh.model.occ
+    d = cfg.domain
+    box = occ.addBox(d.x[0], d.y[0], -d.depth, d.x[1] - d.x[0], d.y[1] - d.y[0], d.depth)
+    planes = [occ.addRectangle(d.x[0], d.y[0], -z, d.x[1] - d.x[0], d.y[1] - d.y[0]) for z in interface_depths(cfg)]
+    if not planes:
+        return [box]
+    _, out_map = occ.fragment([(3, box)], [(2, t) for t in planes])
+    return [t for dim, t in out_map[0] if dim == 3]
+
+
+def add_fault_surfaces(patches: FaultPatches) -> list[int]:
+    """One OCC surface per patch, sharing corner points and edge curves; returns surface tags.
+
+    Curved patches are Coons B-spline fillings of their four spline edges: they contain the
+    edges exactly (so neighbours meet without gaps) and follow the fault surface in between as
+    closely as the edges imply (patches are small against the fault's radius of curvature)."""
+    occ = gmsh.model.occ
+    corner_tags = [occ.addPoint(*p) for p in patches.corners]
+    curve_tags = []
+    for (a, b), pts in zip(patches.edge_ends, patches.edge_points):
+        if len(pts) <= 2:
+            curve_tags.append(occ.addLine(corner_tags[a], corner_tags[b]))
+        else:  # curved edge: a spline through the polyline, ends on the shared corners
+            inner = [occ.addPoint(*p) for p in pts[1:-1]]
+            curve_tags.append(occ.addSpline([corner_tags[a], *inner, corner_tags[b]]))
+    surfaces = []
+    for loop in patches.patches:
+        wire = occ.addCurveLoop([curve_tags[e] for e in loop])
+        if patches.planar:
+            surfaces.append(occ.addPlaneSurface([wire]))
+        else:
+            surfaces.append(occ.addBSplineFilling(wire, type="Coons"))
+    return surfaces
+
+
+def cut_by_planes(surface: int, depths: list[float], margin: float) -> list[int]:
+    """Pieces of one fault surface cut by the horizontal planes z = -depth it crosses (step 2)."""
+    occ = gmsh.model.occ
+    x0, y0, z0, x1, y1, z1 = occ.getBoundingBox(2, surface)
+    crossing = [z for z in depths if z0 < -z < z1]
+    if not crossing:
+        return [surface]
+    tools = [occ.addRectangle(x0 - margin, y0 - margin, -z, x1 - x0 + 2 * margin, y1 - y0 + 2 * margin)
+             for z in crossing]
+    _, out_map = occ.fragment([(2, surface)], [(2, t) for t in tools])
+    pieces = [t for dim, t in out_map[0] if dim == 2]
+    # the plane pieces are construction aids: drop them, keeping curves the patch pieces use
+    leftovers = {(dim, t) for m in out_map[1:] for dim, t in m if dim == 2} - {(2, p) for p in pieces}
+    occ.remove(sorted(leftovers), recursive=True)
+    return pieces
+
+
+@contextmanager
+def _option(name: str, value: float):
+    old = gmsh.option.getNumber(name)
+    gmsh.option.setNumber(name, value)
+    try:
+        yield
+    finally:
+        gmsh.option.setNumber(name, old)
+
+
+def build_geometry(cfg: Config, patches: FaultPatches) -> tuple[list[list[int]], list[int]]:
+    """Conforming CAD model; returns (surface tags of each patch, volume tags)."""
+    check_fault_in_domain(cfg, patches)
+    occ = gmsh.model.occ
+    slabs = add_layer_slabs(cfg)
+    depths = interface_depths(cfg)
+    margin = 1e-3 * max(cfg.domain.x[1] - cfg.domain.x[0], cfg.domain.y[1] - cfg.domain.y[0])
+    pieces = [cut_by_planes(s, depths, margin) for s in add_fault_surfaces(patches)]
+    flat = [(2, t) for ps in pieces for t in ps]
+    with _option("Geometry.OCCBooleanGlue", GLUE_SHIFT):
+        _, out_map = occ.fragment([(3, v) for v in slabs], flat)
+    occ.synchronize()
+    volumes = sorted({t for m in out_map[: len(slabs)] for dim, t in m if dim == 3})
+    owner = [p for p, ps in enumerate(pieces) for _ in ps]  # patch of each piece, in `flat` order
+    patch_surfaces: list[list[int]] = [[] for _ in pieces]
+    for p, m in zip(owner, out_map[len(slabs):]):
+        patch_surfaces[p].extend(t for dim, t in m if dim == 2)
+    empty = [p for p, s in enumerate(patch_surfaces) if not s]
+    if empty:
+        raise CrustgfError(f"fault: subfault {empty[0]} vanished in the CAD fragment (degenerate patch?)")
+    return [sorted(set(s)) for s in patch_surfaces], volumes
