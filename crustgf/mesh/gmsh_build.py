@@ -14,6 +14,8 @@ from ..errors import CrustgfError
 from ..geometry.patches import FaultPatches
 from . import sizing
 from .cad import build_geometry
+from .isolate import call_isolated
+from .patchcheck import check_edges_do_not_cross
 from .materials import flat_layer_index
 
 
@@ -98,20 +100,53 @@ def extract_mesh(volume_layer: dict[int, int], patch_surfaces: list[list[int]]) 
     )
 
 
-def mesh_linear(cfg: Config, patches: FaultPatches, step=lambda name: None, verbose: bool = False) -> LinearMesh:
-    """Build the CAD model, mesh it with linear tets and return the arrays.
+HINTS = {
+    "geometry": "the fault patches may be degenerate or intersect each other or the layer interfaces "
+                "tangentially; check fault.outline, fault.depth_range and fault.subfault_size",
+    "surface mesh": "the fault surface may fold or be too curved for the element size; try a smaller "
+                    "mesh.size_fault or a larger fault.subfault_size",
+    "volume mesh": "the fault surface mesh may cross itself or a layer interface at a grazing angle; "
+                   "try a smaller mesh.size_fault, a larger fault.subfault_size or a simpler fault.outline",
+}
 
-    `step(name)` is called before each stage (for progress display).
-    """
+
+@contextmanager
+def gmsh_errors(stage: str):
+    """Turn an error raised by gmsh (a bare Exception) into a CrustgfError with a hint."""
+    try:
+        yield
+    except Exception as exc:
+        if type(exc) is not Exception:  # ours or a bug: not gmsh's
+            raise
+        raise CrustgfError(f"mesh: gmsh failed in the {stage} stage ({exc}); {HINTS.get(stage, '')}") from exc
+
+
+def _mesh_linear_here(cfg: Config, patches: FaultPatches, verbose: bool, step=lambda name: None) -> LinearMesh:
     with gmsh_session(verbose=verbose):
         step("geometry")
-        patch_surfaces, volumes = build_geometry(cfg, patches)
-        layers = volume_layers(cfg, volumes)
+        with gmsh_errors("geometry"):
+            patch_surfaces, volumes = build_geometry(cfg, patches)
+            layers = volume_layers(cfg, volumes)
         set_sizes(cfg, patches, [s for ss in patch_surfaces for s in ss])
         gmsh.option.setNumber("Mesh.Algorithm3D", 1)  # Delaunay: honours the embedded fault
         gmsh.option.setNumber("Mesh.Optimize", 1)
         step("surface mesh")
-        gmsh.model.mesh.generate(2)
+        with gmsh_errors("surface mesh"):
+            gmsh.model.mesh.generate(2)
         step("volume mesh")
-        gmsh.model.mesh.generate(3)
+        with gmsh_errors("volume mesh"):
+            gmsh.model.mesh.generate(3)
         return extract_mesh(layers, patch_surfaces)
+
+
+def mesh_linear(cfg: Config, patches: FaultPatches, step=lambda name: None, verbose: bool = False,
+                isolated: bool = True) -> LinearMesh:
+    """Build the CAD model, mesh it with linear tets and return the arrays.
+
+    `step(name)` is called before each stage (for progress display). With `isolated`, gmsh runs
+    in a child process (isolate.py) so that a crash inside it becomes a CrustgfError.
+    """
+    check_edges_do_not_cross(patches)
+    if not isolated:
+        return _mesh_linear_here(cfg, patches, verbose, step=step)
+    return call_isolated(_mesh_linear_here, cfg, patches, verbose, step=step)
