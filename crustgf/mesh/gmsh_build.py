@@ -3,6 +3,7 @@ returns plain arrays (LinearMesh)."""
 
 from __future__ import annotations
 
+import dataclasses
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -149,4 +150,6 @@ def mesh_linear(cfg: Config, patches: FaultPatches, step=lambda name: None, verb
     check_edges_do_not_cross(patches)
     if not isolated:
         return _mesh_linear_here(cfg, patches, verbose, step=step)
-    return call_isolated(_mesh_linear_here, cfg, patches, verbose, step=step)
+    # the child needs the patch geometry only, not the callables (closures do not pickle)
+    plain = dataclasses.replace(patches, normal_at=None, depth_at=None)
+    return call_isolated(_mesh_linear_here, cfg, plain, verbose, step=step)

@@ -1,16 +1,22 @@
-"""Run the gmsh stage in a child process, so that a crash inside gmsh/OpenCASCADE (a segfault on
-degenerate geometry) becomes a user error instead of killing crustgf.
+"""Run the gmsh stage in a fresh Python process, so that a crash inside gmsh/OpenCASCADE (a
+segfault on degenerate geometry) becomes a user error instead of killing crustgf.
 
-The child (forked, so nothing is re-imported) reports progress stages and the result through a
-pipe; a child killed by a signal is reported as a CrustgfError naming the signal. Where fork is
-unavailable the function runs in-process.
+A fresh interpreter (`python -m crustgf.mesh.isolate IN OUT`), not a fork: gmsh uses OpenMP, and
+GNU OpenMP hangs in a forked child once the parent has used it. The call (function, arguments)
+goes in as a pickle file, the result comes back as one; the child reports progress stages as
+lines on its stdout (gmsh's own terminal output is moved to stderr). A child killed by a signal
+is reported as a CrustgfError naming the signal. Functions must be importable module-level ones.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import os
+import pickle
 import signal
-import traceback
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 from ..errors import CrustgfError
 
@@ -18,55 +24,74 @@ CRASH_HINT = ("the fault patches may be degenerate or cross each other; try a sm
               "a larger fault.subfault_size or a simpler fault.outline")
 
 
-def _child(conn, fn, args) -> None:
-    try:
-        value = fn(*args, step=lambda name: conn.send(("step", name)))
-        conn.send(("ok", value))
-    except CrustgfError as exc:
-        conn.send(("user", str(exc)))
-    except BaseException as exc:  # a bug: hand the traceback to the parent
-        conn.send(("bug", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
-    finally:
-        conn.close()
-
-
-def _how_it_ended(exitcode: int | None) -> str:
-    if exitcode is not None and exitcode < 0:
+def _how_it_ended(returncode: int) -> str:
+    if returncode < 0:
         try:
-            return f"killed by {signal.Signals(-exitcode).name}"
+            return f"killed by {signal.Signals(-returncode).name}"
         except ValueError:
-            return f"killed by signal {-exitcode}"
-    return f"exit status {exitcode}"
+            return f"killed by signal {-returncode}"
+    return f"exit status {returncode}"
+
+
+def _child_env() -> dict:
+    """The environment, with the directory holding the crustgf package first on PYTHONPATH."""
+    root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([root] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    return env
 
 
 def call_isolated(fn, *args, step=lambda name: None, what: str = "mesh"):
-    """fn(*args, step=...) in a forked child; returns its result, re-raises its CrustgfError."""
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return fn(*args, step=step)
-    ctx = multiprocessing.get_context("fork")
-    recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(send, fn, args), daemon=True)
-    proc.start()
-    send.close()
+    """fn(*args, step=...) in a child Python; returns its result, re-raises its CrustgfError."""
+    with tempfile.TemporaryDirectory(prefix="crustgf-mesh-") as tmp:
+        inp, out = Path(tmp) / "call.pkl", Path(tmp) / "result.pkl"
+        with open(inp, "wb") as f:
+            pickle.dump(list(sys.path), f)  # first, so that the child can import fn's module
+            pickle.dump((fn, args), f, protocol=pickle.HIGHEST_PROTOCOL)
+        proc = subprocess.Popen([sys.executable, "-m", "crustgf.mesh.isolate", str(inp), str(out)],
+                                stdout=subprocess.PIPE, text=True, env=_child_env())
+        try:
+            for line in proc.stdout:
+                step(line.rstrip("\n"))
+            proc.wait()
+        except BaseException:  # e.g. KeyboardInterrupt: never leave the child behind
+            proc.kill()
+            proc.wait()
+            raise
+        if not out.exists():
+            raise CrustgfError(f"{what}: gmsh crashed ({_how_it_ended(proc.returncode)}); {CRASH_HINT}")
+        with open(out, "rb") as f:
+            kind, value = pickle.load(f)
+    if kind == "ok":
+        return value
+    if kind == "user":
+        raise CrustgfError(value)
+    raise RuntimeError(f"{what}: error in the meshing process:\n{value}")
+
+
+def _child(inp: str, out: str) -> None:
+    progress = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # gmsh's terminal output and any prints go to stderr
+    with open(inp, "rb") as f:
+        sys.path[:] = pickle.load(f)
+        fn, args = pickle.load(f)
+
+    def step(name: str) -> None:
+        progress.write(f"{name}\n")
+
     try:
-        while True:
-            try:
-                kind, value = recv.recv()
-            except EOFError:  # the child died without a word
-                proc.join()
-                raise CrustgfError(f"{what}: gmsh crashed ({_how_it_ended(proc.exitcode)}); {CRASH_HINT}") from None
-            if kind == "step":
-                step(value)
-            elif kind == "ok":
-                return value
-            elif kind == "user":
-                raise CrustgfError(value)
-            else:
-                raise RuntimeError(f"{what}: error in the meshing process: {value}")
-    finally:
-        recv.close()
-        if proc.is_alive():
-            proc.join(timeout=5)
-            if proc.is_alive():
-                proc.terminate()
-        proc.join()
+        result = ("ok", fn(*args, step=step))
+    except CrustgfError as exc:
+        result = ("user", str(exc))
+    except BaseException:  # a bug: hand the traceback to the parent
+        import traceback
+
+        result = ("bug", traceback.format_exc())
+    tmp = out + ".part"
+    with open(tmp, "wb") as f:
+        pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, out)  # only a complete result counts
+
+
+if __name__ == "__main__":
+    _child(sys.argv[1], sys.argv[2])
