@@ -1,7 +1,7 @@
 """Run the gmsh stage in a fresh Python process, so that a crash inside gmsh/OpenCASCADE (a
 segfault on degenerate geometry) becomes a user error instead of killing crustgf.
 
-A fresh interpreter (`python -m crustgf.mesh.isolate IN OUT`), not a fork: gmsh uses OpenMP, and
+A fresh interpreter (`python -c ... IN OUT` running `_child`), not a fork: gmsh uses OpenMP, and
 GNU OpenMP hangs in a forked child once the parent has used it. The call (function, arguments)
 goes in as a pickle file, the result comes back as one; the child reports progress stages as
 lines on its stdout (gmsh's own terminal output is moved to stderr). A child killed by a signal
@@ -48,7 +48,7 @@ def call_isolated(fn, *args, step=lambda name: None, what: str = "mesh"):
         with open(inp, "wb") as f:
             pickle.dump(list(sys.path), f)  # first, so that the child can import fn's module
             pickle.dump((fn, args), f, protocol=pickle.HIGHEST_PROTOCOL)
-        proc = subprocess.Popen([sys.executable, "-m", "crustgf.mesh.isolate", str(inp), str(out)],
+        proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(inp), str(out)],
                                 stdout=subprocess.PIPE, text=True, env=_child_env())
         try:
             for line in proc.stdout:
@@ -93,5 +93,4 @@ def _child(inp: str, out: str) -> None:
     os.replace(tmp, out)  # only a complete result counts
 
 
-if __name__ == "__main__":
-    _child(sys.argv[1], sys.argv[2])
+_CHILD = "import sys; from crustgf.mesh.isolate import _child; _child(sys.argv[1], sys.argv[2])"
