@@ -175,3 +175,24 @@ def test_bad_mesh_options_are_user_errors():
     cfg = make_config(order=3)
     with pytest.raises(CrustgfError, match="mesh.order"):
         build_model(cfg, progress=False)
+
+
+def test_thin_layer_caps_the_element_size_and_keeps_elements_from_going_flat():
+    from crustgf.config import Layer
+    from crustgf.mesh.quality import mean_ratio
+    from crustgf.mesh.sizing import LAYER_FACTOR, layer_size_cap
+
+    thin = 1.0 * KM
+    assert layer_size_cap(thin, 2 * KM, 30 * KM) == LAYER_FACTOR * thin  # by the rule
+    assert layer_size_cap(thin, 10 * KM, 30 * KM) == 10 * KM  # never below size_fault
+    assert layer_size_cap(20 * KM, 2 * KM, 30 * KM) is None  # size_max already fits
+    cfg = make_config(size_fault=2.5, size_max=30.0, top_depth=5.0)
+    cfg.layers.insert(0, Layer("sediment", thin, 3000.0, 1500.0, 2000.0))
+    m = build_model(cfg, progress=False)
+    p = m.nodes[m.cells[:, :4]]
+    in_thin = np.all(p[:, :, 2] >= -thin - 1e-6, axis=1)
+    far = np.linalg.norm(p.mean(axis=1)[:, :2], axis=1) > 30 * KM  # far from the fault: only the cap limits
+    edges = np.linalg.norm(p[:, [1, 2, 3, 2, 3, 3]] - p[:, [0, 0, 0, 1, 1, 2]], axis=-1)
+    assert np.median(edges[in_thin & far].max(axis=1)) < 1.5 * LAYER_FACTOR * thin
+    q = mean_ratio(m.nodes, m.cells)
+    assert np.median(q[in_thin & far]) > 0.3

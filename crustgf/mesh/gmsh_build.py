@@ -59,6 +59,9 @@ def set_sizes(cfg: Config, patches: FaultPatches, fault_surfaces: list[int]) -> 
                                   sizing.station_size(m.size_fault, m.size_max), m.size_max)
     if st is not None:
         fields.append(st)
+    tops = [0.0] + [l.bottom for l in cfg.layers[:-1]]
+    layers = [(t, l.bottom) for t, l in zip(tops, cfg.layers)]
+    fields += sizing.add_layer_fields(layers, cfg.domain, m.size_fault, m.size_max)
     sizing.set_background(fields)
 
 
@@ -129,7 +132,10 @@ def _mesh_linear_here(cfg: Config, patches: FaultPatches, verbose: bool, step=la
             patch_surfaces, volumes = build_geometry(cfg, patches)
             layers = volume_layers(cfg, volumes)
         set_sizes(cfg, patches, [s for ss in patch_surfaces for s in ss])
-        gmsh.option.setNumber("Mesh.Algorithm3D", 1)  # Delaunay: honours the embedded fault
+        # Delaunay honours the embedded fault; HXT (10) conforms too but was 5x slower on
+        # nankai-coarse (16 s vs 2.9 s) with a lower median quality. gmsh's own optimiser only:
+        # the Netgen optimiser (Mesh.OptimizeNetgen) crashes on these models.
+        gmsh.option.setNumber("Mesh.Algorithm3D", 1)
         gmsh.option.setNumber("Mesh.Optimize", 1)
         step("surface mesh")
         with gmsh_errors("surface mesh"):
