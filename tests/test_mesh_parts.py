@@ -106,3 +106,19 @@ def test_materials_by_depth_and_layer_table():
     np.testing.assert_allclose(t.lam, [2700 * 6000.0**2 - 2 * t.mu[0], 3300 * 8000.0**2 - 2 * t.mu[1]])
     ids = assign_materials(cfg, np.array([[0, 0, -1e3], [0, 0, -11.9e3], [0, 0, -12.1e3], [0, 0, -39e3]]))
     assert list(ids) == [0, 0, 1, 1]
+
+
+def test_fault_embedding_check_on_two_tets_sharing_a_face():
+    from crustgf.mesh.conformity import check_fault_embedded, fault_sides
+
+    nodes = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [0.3, 0.3, -1.0]])
+    tets = orient_tets(nodes, np.array([[0, 1, 2, 3], [0, 1, 2, 4]]))  # apexes above and below z = 0
+    tri = np.array([[0, 1, 2]])  # normal +z: apex 3 on the + side, apex 4 on the - side
+    assert sorted(fault_sides(nodes, tets, tri)[0]) == [-1, 1]
+    check_fault_embedded(nodes, tets, tri)
+    with pytest.raises(CrustgfError, match="1 fault triangles do not have one tetrahedron on each side"):
+        check_fault_embedded(nodes, tets[:1], tri)  # one side only
+    nodes2 = nodes.copy()
+    nodes2[4] = [0.3, 0.3, 1.0]  # both apexes on the same side: overlapping tets
+    with pytest.raises(CrustgfError, match="near \\(0.000, 0.000, 0.000\\) km"):
+        check_fault_embedded(nodes2, orient_tets(nodes2, tets), tri)

@@ -10,6 +10,7 @@ from ..errors import CrustgfError
 from ..geometry.patches import FaultPatches
 from ..model import Model
 from . import nodesets, quadratic, quality
+from .conformity import check_fault_embedded
 from .gmsh_build import mesh_linear
 from .materials import assign_materials, layer_table
 from .progress import Steps
@@ -61,6 +62,7 @@ def build_model(cfg: Config, progress: bool = True, verbose: bool = False) -> Mo
         step("elements")
         tets = quadratic.orient_tets(lin.nodes, lin.tets)
         quality.check_elements(lin.nodes, tets)
+        check_fault_embedded(lin.nodes, tets, lin.fault_tris)
         centroids = lin.nodes[tets].mean(axis=1)
         materials = assign_materials(cfg, centroids)
         _check_layers(cfg, materials, lin.tet_layer)
