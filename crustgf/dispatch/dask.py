@@ -67,11 +67,16 @@ class DaskDispatcher:
         return cls(client, f"Dask scheduler {address}")
 
     def run(self, work: Iterable[tuple[SolverSpec, Task]]) -> Iterator[BatchResult]:
+        import uuid
+
         from distributed import as_completed
 
+        # keys unique to this run: a scheduler may still hold an earlier run's results under
+        # its keys, and a reused key would hand back that stale result
+        run_id = uuid.uuid4().hex[:12]
         self._futures = [
             self.client.submit(run_task_in_worker, spec, task, pure=False, retries=TASK_RETRIES,
-                               key=f"crustgf-s{task.structure}-{i}")
+                               key=f"crustgf-{run_id}-s{task.structure}-{i}")
             for i, (spec, task) in enumerate(work)
         ]
         try:
