@@ -12,10 +12,9 @@ row at buried edges (same potency), so the error falls with the element size.
 import numpy as np
 import pytest
 
-from crustgf.config import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
 from crustgf.geometry.frames import normal_vector, rectangle_corners
+from fe_rectangle import KM, corners_of, fe_rectangle_gfs, relative_errors, surface_grid
 
-KM = 1e3
 MU, NU, RHO = 3.0e10, 0.25, 2700.0
 
 
@@ -54,36 +53,14 @@ def test_cutde_sign_convention():
 def fe_vs_cutde(strike, dip, top, length, width, subfaults, size_fault, domain=120.0, size_max=25.0, order=2):
     """Relative L2 errors (per subfault and component, and overall) of the FE GFs at surface stations
     on a grid of +-3 fault lengths, leaving out stations within one element of a surface trace."""
-    from crustgf.greens import GreenSolver
-    from crustgf.mesh import build_model
-
     vs = np.sqrt(MU / RHO)
     vp = vs * np.sqrt((2 - 2 * NU) / (1 - 2 * NU))
-    x = np.linspace(-3 * length, 3 * length, 21) * KM
-    X, Y = np.meshgrid(x, x)
-    pos = np.column_stack([X.ravel(), Y.ravel(), np.zeros(X.size)])
-    corners = rectangle_corners([0, 0, -top * KM], strike, dip, length * KM, width * KM)
-    keep = np.ones(len(pos), bool)
-    if top == 0:
-        a, b = corners[0, :2], corners[1, :2]
-        t = np.clip((pos[:, :2] - a) @ (b - a) / ((b - a) @ (b - a)), 0, 1)
-        keep = np.linalg.norm(pos[:, :2] - (a + t[:, None] * (b - a)), axis=1) > size_fault * KM
-    pos = pos[keep]
-    cfg = Config(
-        name="okada", domain=Domain((-domain * KM, domain * KM), (-domain * KM, domain * KM), domain * KM, None),
-        layers=[Layer("halfspace", domain * KM, vp, vs, RHO)],
-        fault=RectangleFault((0.0, 0.0, top * KM), strike, dip, length * KM, width * KM, subfaults),
-        stations=Stations([f"S{i}" for i in range(len(pos))], pos, None),
-        mesh=MeshOptions(order=order, size_fault=size_fault * KM, size_max=size_max * KM), text="",
-    )
-    model = build_model(cfg, progress=False)
-    ns = subfaults[0] * subfaults[1]
-    jobs = np.array([[s, c] for s in range(ns) for c in range(2)])
-    res = GreenSolver(model, method="auto").solve(jobs)
-    fe = res.displacement.reshape(len(pos), 3, ns, 2)
+    corners = corners_of(strike, dip, top, length, width)
+    pos = surface_grid(3 * length * KM, 21, corners, trace_gap=size_fault * KM)
+    fe, res, model = fe_rectangle_gfs([("halfspace", domain * KM, vp, vs, RHO)], strike, dip, top, length,
+                                      width, subfaults, size_fault, pos, domain, size_max, order)
     ref = cutde_rectangles(corners, subfaults[0], subfaults[1], pos)
-    err = np.linalg.norm(fe - ref, axis=(0, 1)) / np.linalg.norm(ref, axis=(0, 1))
-    total = np.linalg.norm(fe - ref) / np.linalg.norm(ref)
+    err, total = relative_errors(fe, ref)
     return err, total, model.n_dof, res
 
 
