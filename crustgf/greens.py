@@ -63,6 +63,13 @@ class GreenSolver:
             self.solver = make_cpu_solver(K, pb.nodes[free_nodes], method, self.rtol, max_iterations)
             pb.release_full_stiffness()
 
+    def release(self) -> None:
+        """Free the solver's memory held outside Python (PARDISO's factor); the object is done."""
+        release = getattr(self.solver, "release", None)
+        if release is not None:
+            release()
+        self.solver = None
+
     @property
     def n_stations(self) -> int:
         return self.station_interp.shape[0] // 3

@@ -36,6 +36,11 @@ class FakeSolver:
         if folder:
             open(os.path.join(folder, f"{os.getpid()}-{uuid.uuid4().hex}"), "w").close()
 
+    released: list = []  # FakeSolvers whose release() was called, in order
+
+    def release(self):
+        FakeSolver.released.append(self)
+
     def solve(self, jobs):
         jobs = np.asarray(jobs).reshape(-1, 2)
         disp = np.stack([expected(sf, comp, self.vs0) for sf, comp in jobs], axis=-1)

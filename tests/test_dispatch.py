@@ -48,6 +48,29 @@ def test_in_process_results_and_one_build_per_spec(tmp_path, monkeypatch):
     clear_cache()
 
 
+def test_a_process_keeps_one_solver_and_releases_the_previous_one(tmp_path, monkeypatch):
+    """Structures come one after another: switching builds the new solver after releasing the old
+    one (PARDISO memory), so an ensemble of variants never holds two factors at once."""
+    from crustgf.dispatch import worker
+    from crustgf.model import LayerTable
+    from solver_double import FakeSolver
+
+    clear_cache()
+    FakeSolver.released.clear()
+    monkeypatch.setenv("CRUSTGF_TEST_BUILD_DIR", str(tmp_path))
+    layers = LayerTable(["a"], np.array([1e4]), np.array([6000.0]), np.array([1700.0]), np.array([2700.0]))
+    specs = [make_spec(), make_spec(structure=1, layers=layers)]
+    work = [(spec, t) for s, spec in enumerate(specs) for t in make_tasks(s, _all_jobs(3), 2)]
+    with InProcessDispatcher() as d:
+        results = list(d.run(work))
+    assert len(list(tmp_path.iterdir())) == 2  # one build per structure
+    assert len(FakeSolver.released) == 1 and FakeSolver.released[0].vs0 == 3400.0  # the reference's
+    assert len(worker._solvers) == 1
+    _check_results([r for r in results if r.structure == 0], 3)
+    clear_cache()
+    assert len(FakeSolver.released) == 2 and not worker._solvers
+
+
 def test_workers_and_scheduler_are_exclusive():
     with pytest.raises(CrustgfError, match="--workers and --scheduler"):
         open_dispatcher(workers=2, scheduler="tcp://127.0.0.1:1")

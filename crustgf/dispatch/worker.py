@@ -4,8 +4,10 @@ A worker (the client process itself, a local worker process, or a Dask worker on
 machine) receives a `SolverSpec` and a `Task`. The first task of a spec loads the model from its
 path and builds the GreenSolver (operator assembly, factorisation or AMG hierarchy: the expensive
 part); later tasks of the same spec reuse it. The cache is keyed by (model path, model sha256,
-structure, solver options), so a worker serving a reference run and its variants keeps one
-solver per structure, and a changed model file is never served by a stale solver. The model
+structure, solver options), and a changed model file is never served by a stale solver. A process
+keeps ONE solver: a task of another structure releases the old one first (a PARDISO factor of a
+large model is gigabytes, and an ensemble has a structure per variant). Tasks are submitted
+structure by structure, so each process builds each structure's solver about once. The model
 path must be readable by every worker (a shared file system on a cluster).
 """
 
@@ -61,9 +63,19 @@ def solver_for(spec: SolverSpec):
     with _lock:
         solver = _solvers.get(spec.key)
         if solver is None:
+            _release_all()  # one solver per process: free the previous structure's first
             solver = _import(spec.factory)(spec)
             _solvers[spec.key] = solver
         return solver
+
+
+def _release_all() -> None:
+    """Drop every cached solver, freeing memory held outside Python (PARDISO's factor)."""
+    for solver in _solvers.values():
+        release = getattr(solver, "release", None)
+        if release is not None:
+            release()
+    _solvers.clear()
 
 
 def build_green_solver(spec: SolverSpec):
@@ -103,7 +115,7 @@ def remember_model(path: str, sha256: str, model) -> None:
 
 def clear_cache() -> None:
     with _lock:
-        _solvers.clear()
+        _release_all()
         _models.clear()
 
 
