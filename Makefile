@@ -1,7 +1,7 @@
 PY ?= .venv/bin/python
 OUT ?= out
 
-.PHONY: install test test-slow demo bench clean
+.PHONY: install test test-slow demo ensemble bench clean
 
 # a fresh virtual environment with crustgf and all its extras
 install:
@@ -21,6 +21,12 @@ test-slow: .venv/bin/crustgf
 
 demo: .venv/bin/crustgf
 	PYTHONUNBUFFERED=1 $(PY) -m crustgf.demo --out $(OUT)/demo
+
+# structure-uncertainty experiment: 1946 Nankai slip, data from the reference structure, inverted
+# with each of 8 perturbed structures (coarse model; ~25 min on 2 cores)
+ensemble: .venv/bin/crustgf
+	.venv/bin/crustgf run configs/nankai-coarse-ensemble.toml -o $(OUT)/ensemble/nankai.gf.h5
+	.venv/bin/crustgf ensemble $(OUT)/ensemble/nankai.gf.h5 --out $(OUT)/ensemble
 
 bench: .venv/bin/crustgf
 	PYTHONUNBUFFERED=1 $(PY) bench/run.py

@@ -31,9 +31,12 @@ def _fail(exc: BaseException) -> None:
 
 
 def _guard(fn):
-    """Run a command body; turn user errors into one-line messages."""
+    """Run a command body; turn user errors into one-line messages. Every command also takes
+    --verbose/--quiet after its name (`crustgf solve M -o G --quiet`), as well as before it."""
 
-    def wrapper(*args, **kwargs):
+    def wrapper(*args, verbose_here=False, quiet_here=False, **kwargs):
+        _Ctx.verbose = _Ctx.verbose or verbose_here
+        _Ctx.quiet = _Ctx.quiet or quiet_here
         try:
             return fn(*args, **kwargs)
         except CrustgfError as exc:
@@ -46,7 +49,8 @@ def _guard(fn):
 
     wrapper.__name__ = fn.__name__
     wrapper.__doc__ = fn.__doc__
-    return wrapper
+    wrapper = click.option("--verbose", "-v", "verbose_here", is_flag=True, help="Show more detail (tracebacks on errors).")(wrapper)
+    return click.option("--quiet", "-q", "quiet_here", is_flag=True, help="No progress bars.")(wrapper)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
