@@ -25,6 +25,7 @@ demo: .venv/bin/crustgf
 # structure-uncertainty experiment: 1946 Nankai slip, data from the reference structure, inverted
 # with each of 8 perturbed structures (coarse model; ~25 min on 2 cores)
 ensemble: .venv/bin/crustgf
+	mkdir -p $(OUT)/ensemble
 	.venv/bin/crustgf run configs/nankai-coarse-ensemble.toml -o $(OUT)/ensemble/nankai.gf.h5
 	.venv/bin/crustgf ensemble $(OUT)/ensemble/nankai.gf.h5 --out $(OUT)/ensemble
 
