@@ -181,3 +181,15 @@ def test_reader_and_export_on_a_file_from_the_gf_writer(tmp_path):
         G = z["G"]
     np.testing.assert_array_equal(G[:, :7], 2.0 * disp.reshape(9, 8)[:, :7])
     assert np.isnan(G[:, 7]).all()
+
+
+def test_exports_get_the_permissions_of_an_ordinary_file(tmp_path):
+    """Atomic writes go through a private temporary file; the result must still be readable by
+    others as an ordinary open() would make it (umask), not 0600."""
+    from crustgf.formats.atomic import atomic_open
+
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    with atomic_open(tmp_path / "atomic.txt") as fh:
+        fh.write("x")
+    assert (tmp_path / "atomic.txt").stat().st_mode == plain.stat().st_mode

@@ -251,3 +251,17 @@ def test_abic_equals_the_profiled_marginal_likelihood():
     # and the model is the regularised least-squares solution
     m = pencil.evaluate(0.3)[1]
     np.testing.assert_allclose(m, np.linalg.solve(G.T @ G + 0.3 * B, G.T @ d), rtol=1e-9)
+
+
+def test_resolved_error_leaves_out_the_subfaults_no_station_sees():
+    from crustgf.ensemble import resolved_subfaults, slip_metrics
+
+    disp = np.ones((5, 3, 4, 2))
+    disp[:, :, 3, :] = 1e-3  # subfault 3: far from every station
+    resolved = resolved_subfaults(disp)
+    np.testing.assert_array_equal(resolved, [True, True, True, False])
+    m_true = np.array([[0.0, 1.0]] * 4)
+    m = m_true.copy()
+    m[3] = [0.0, 9.0]  # wrong only where nothing is observed
+    r = slip_metrics(m, m_true, np.ones(4), np.ones(4), np.ones(4), resolved)
+    assert r["rel_l2_resolved"] == 0.0 and r["rel_l2_error"] == pytest.approx(4.0)

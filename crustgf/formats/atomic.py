@@ -8,6 +8,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_open(path, mode: str = "w", **kwargs):
     """Open a temporary file in the target's folder; on success it replaces `path`, on error it goes."""
@@ -21,6 +27,7 @@ def atomic_open(path, mode: str = "w", **kwargs):
     try:
         with os.fdopen(fd, mode, **kwargs) as fh:
             yield fh
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the permissions open() would
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
