@@ -60,7 +60,7 @@ def main():
         print(lines[-1], flush=True)
     base = times.get("1 worker(s)")
     for label, t in times.items():
-        if base and label.endswith("worker(s)"):
+        if base and label.endswith("worker(s)") and label != "1 worker(s)":
             lines.append(f"speed-up {label} over 1 worker: {base / t:.2f}x")
             print(lines[-1], flush=True)
     if a.out:
