@@ -17,6 +17,7 @@ Extensions to SPEC section 2 (and details SPEC leaves open):
 | `[solver]` method, max_iterations | CPU method: "auto" (default), "direct" (PARDISO) or "amg-cg"; iteration cap (default 5000). |
 | `[mesh]`, `[solver]` | optional; defaults: order 2, size_fault 2 km, size_max 50 km; backend "auto", rtol 1e-8, batch 16. |
 | `domain.origin` | [lon, lat] in degrees; lon in [-180, 360], lat in (-90, 90). |
+| `stations.file` | one file name, or an array of them (`["../data/nankai_stations.csv", "mine.csv"]`): stations of every file in order, then the grid's. |
 | station file columns | name, and lon, lat (degrees) or x, y (km); optional z (km, up; 0 on the free surface) or depth (km, down). Other columns are ignored; '#' lines are comments. |
 | `stations.grid` | `{x = [x0, x1], y = [y0, y1], spacing = s}` km: points x0, x0 + s, ... <= x1 (same in y) on z = 0, named G0001, G0002, ... row by row (y from y0 upwards, x fastest). Listed after the file's stations. |
 | depth-grid file (`fault.file`) | columns lon, lat (degrees) or x, y (km), and depth_km (or depth; km, positive down). The outline is in the same horizontal units as the file (lon/lat, or x/y km). |
@@ -678,7 +679,10 @@ def _read_stations(ck, root, domain, proj, base):
         return None
     parts = []  # (names, positions (n, 3) m, lon/lat as written or None)
     if sec.has("file"):
-        parts.append(_stations_from_file(ck, sec, base, proj))
+        files = _station_file_keys(ck, sec)
+        if files is None:
+            return None
+        parts += [_stations_from_file(ck, fsec, base, proj, key) for fsec, key in files]
     if sec.has("grid"):
         parts.append(_stations_from_grid(ck, sec))
     if None in parts:
@@ -698,12 +702,23 @@ def _read_stations(ck, root, domain, proj, base):
     return Stations(names, positions, lonlat)
 
 
-def _stations_from_file(ck, sec, base, proj):
-    path = _resolve_file(ck, sec, "file", base)
-    st = _read_table_file(ck, sec, "file", path, read_station_file) if path else None
+def _station_file_keys(ck, sec):
+    """[(section, key)] for `file = "a.csv"` or `file = ["a.csv", "b.csv"]` (keys file[0], file[1], ...)."""
+    v = sec.data["file"]
+    if not isinstance(v, list):
+        return [(sec, "file")]
+    if not ck.require(len(v) > 0, sec.at("file"), "must be a file name or a non-empty array of them"):
+        return None
+    keys = [f"file[{i}]" for i in range(len(v))]
+    return [(_Section(ck, {k: item}, sec.path, (k,)), k) for k, item in zip(keys, v)]
+
+
+def _stations_from_file(ck, sec, base, proj, key="file"):
+    path = _resolve_file(ck, sec, key, base)
+    st = _read_table_file(ck, sec, key, path, read_station_file) if path else None
     if st is None:
         return None
-    xy = _horizontal_to_xy(ck, sec.at("file"), st.horizontal, st.a, st.b, proj, "the station file")
+    xy = _horizontal_to_xy(ck, sec.at(key), st.horizontal, st.a, st.b, proj, "the station file")
     if xy is None:
         return None
     lonlat = np.column_stack([st.a, st.b]) if st.horizontal == "lonlat" else None

@@ -242,6 +242,23 @@ def test_station_file_and_grid_together_file_first(tmp_path):
     np.testing.assert_array_equal(st.positions[4], [0.0, 10000.0, 0.0])
 
 
+def test_several_station_files_in_order_and_errors_name_the_item(tmp_path):
+    """A user's own station file beside a shipped one: `file = [a, b]`, stations in file order."""
+    cfg = base_config()
+    cfg["stations"]["file"] = ["stations.csv", "mine.csv"]
+    files = {"mine.csv": "name,x,y\nM1,1.0,2.0\n"}
+    st = load_config(write_config(tmp_path, cfg, files)).stations
+    assert st.names == ["A1", "A2", "A3", "M1"]
+    np.testing.assert_array_equal(st.positions[3], [1000.0, 2000.0, 0.0])
+    cfg["stations"]["file"] = ["stations.csv", "missing.csv"]
+    with pytest.raises(ConfigError, match=r"stations\.file\[1\]: file not found"):
+        load_config(write_config(tmp_path, cfg))
+    cfg["stations"]["file"] = ["stations.csv", "mine.csv"]
+    files = {"mine.csv": "name,x,y\nA1,1.0,2.0\n"}  # a name already in the first file
+    with pytest.raises(ConfigError, match="station names must be unique; repeated: A1"):
+        load_config(write_config(tmp_path, cfg, files))
+
+
 def test_station_depth_and_z_columns(tmp_path):
     cfg = base_config()
     cfg["stations"]["file"] = "deep.csv"
