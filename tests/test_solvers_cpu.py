@@ -56,6 +56,21 @@ def test_auto_picks_direct_for_small_models(problem):
     assert isinstance(make_cpu_solver(K, coords, method="auto"), PardisoSolver)
 
 
+def test_auto_shares_the_memory_budget_between_worker_processes(problem, monkeypatch):
+    """A factor that fits one process's budget does not fit when N processes on the machine
+    (local workers) may factorise at once: auto then takes AMG block CG instead."""
+    from crustgf.solvers import cpu_direct
+    from crustgf.solvers.cpu_amg import AmgBlockCG
+
+    K, coords, _ = problem
+    need = PardisoSolver(K).memory_bytes
+    monkeypatch.setattr(cpu_direct, "available_memory_bytes", lambda: 3 * need)  # budget 1.5 x need
+    monkeypatch.delenv(cpu_direct.PROCESSES_ENV, raising=False)
+    assert isinstance(make_cpu_solver(K, coords, method="auto"), PardisoSolver)
+    monkeypatch.setenv(cpu_direct.PROCESSES_ENV, "2")  # budget 0.75 x need
+    assert isinstance(make_cpu_solver(K, coords, method="auto"), AmgBlockCG)
+
+
 def test_unknown_method_is_an_error(problem):
     K, coords, _ = problem
     with pytest.raises(CrustgfError, match="method"):

@@ -2,7 +2,8 @@
 
 N worker processes with one task thread each; each builds its own solver on the first task and
 keeps it (so N workers hold N copies of the operator: memory grows with N). The machine's cores
-are shared out: each worker's BLAS/OpenMP/Numba thread pools get cores // N threads.
+are shared out: each worker's BLAS/OpenMP/Numba thread pools get cores // N threads; so is the
+memory: `method = "auto"` lets each worker's factorisation use 1/N of the budget.
 A worker that dies is restarted by its nanny and its task goes to a live worker.
 """
 
@@ -12,6 +13,7 @@ import logging
 import os
 
 from ..errors import CrustgfError
+from ..solvers.cpu_direct import PROCESSES_ENV
 from .dask import ALLOWED_FAILURES, DaskDispatcher
 
 
@@ -24,6 +26,7 @@ def start_local_workers(n_workers: int) -> DaskDispatcher:
     threads = str(max(1, (os.cpu_count() or 1) // n_workers))
     env = {name: threads for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                                       "NUMBA_NUM_THREADS")}
+    env[PROCESSES_ENV] = str(n_workers)  # each worker's direct solver gets 1/N of the memory budget
     # the scheduler lives in this process: the setting applies to it
     with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
         cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,

@@ -8,6 +8,8 @@ triangular solves (phase 33).
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -18,6 +20,20 @@ from . import true_relative_residual
 DIRECT_MAX_DOF = 700_000
 # the factorisation may use at most this fraction of MemAvailable
 DIRECT_MEMORY_FRACTION = 0.5
+
+
+# how many processes on this machine may factorise at once: each gets its share of the memory
+# budget (`--workers N` sets it to N in its worker processes)
+PROCESSES_ENV = "CRUSTGF_PROCESSES_PER_MACHINE"
+
+
+def direct_memory_budget() -> float:
+    """Bytes the factorisation of this process may use: its share of MemAvailable."""
+    try:
+        n = max(1, int(os.environ.get(PROCESSES_ENV, "1")))
+    except ValueError:
+        n = 1
+    return DIRECT_MEMORY_FRACTION * available_memory_bytes() / n
 
 
 def available_memory_bytes() -> int:
@@ -101,7 +117,7 @@ def try_direct(K):
     if K.shape[0] > DIRECT_MAX_DOF:
         return None
     s = PardisoSolver(K)
-    if s.memory_bytes > DIRECT_MEMORY_FRACTION * available_memory_bytes():
+    if s.memory_bytes > direct_memory_budget():
         s.release()
         return None
     return s
