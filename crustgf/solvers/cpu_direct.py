@@ -16,10 +16,13 @@ import scipy.sparse as sp
 from ..errors import CrustgfError
 from . import true_relative_residual
 
-# above this many dofs auto never tries the direct solver (factor time and memory grow ~n^2 / n^1.4)
-DIRECT_MAX_DOF = 700_000
-# the factorisation may use at most this fraction of MemAvailable
-DIRECT_MEMORY_FRACTION = 0.5
+# above this many dofs auto never tries the direct solver (factor time grows ~n^2: ~4 min at 1M
+# dofs on 2 cores, so ~35 min at 3M; still cheaper than AMG CG once there are hundreds of GFs)
+DIRECT_MAX_DOF = 3_000_000
+# the factorisation may use at most this fraction of MemAvailable. Measured at 1.07M TET10 dofs:
+# PARDISO's estimate 13.7 GB, process peak 18.0 GB (the rest is the model, K and the operators),
+# so 0.7 leaves ~30 % of the free memory for that and for the rest of the machine.
+DIRECT_MEMORY_FRACTION = 0.7
 
 
 # how many processes on this machine may factorise at once: each gets its share of the memory
