@@ -64,7 +64,8 @@ def test_auto_shares_the_memory_budget_between_worker_processes(problem, monkeyp
 
     K, coords, _ = problem
     need = PardisoSolver(K).memory_bytes
-    monkeypatch.setattr(cpu_direct, "available_memory_bytes", lambda: 3 * need)  # budget 1.5 x need
+    free = 1.5 * need / cpu_direct.DIRECT_MEMORY_FRACTION  # budget: 1.5 x need for one process
+    monkeypatch.setattr(cpu_direct, "available_memory_bytes", lambda: free)
     monkeypatch.delenv(cpu_direct.PROCESSES_ENV, raising=False)
     assert isinstance(make_cpu_solver(K, coords, method="auto"), PardisoSolver)
     monkeypatch.setenv(cpu_direct.PROCESSES_ENV, "2")  # budget 0.75 x need
