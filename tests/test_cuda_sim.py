@@ -65,22 +65,31 @@ def test_element_tables_match_fem_element_stiffness():
         assert np.abs(ke[e] - ref).max() <= 1e-12 * np.abs(ref).max()
 
 
-@pytest.mark.parametrize("scatter", ["colour", "atomic"])
-def test_ebe_product_equals_assembled_matrix(scatter):
-    nodes, cells, mu, lam = layered_box(1, 1, 2)
+@pytest.mark.parametrize("scatter,boxes,k", [
+    ("colour", (1, 1, 2), 3), ("atomic", (1, 1, 2), 3),
+    ("colour", (3, 2, 2), 16), ("atomic", (3, 2, 2), 2),  # atomics crawl in the simulator: small k
+])
+def test_ebe_product_equals_assembled_matrix(scatter, boxes, k):
+    """The bigger cases launch more (element, column) pairs per group than a launch has threads
+    (vector_kernels.MAX_THREADS; on a GPU that happens on big models): every pair must be done."""
+    from crustgf.solvers.cuda import vector_kernels
+
+    nodes, cells, mu, lam = layered_box(*boxes)
     free = np.arange(3 * len(nodes))  # no constraint: the full K
     data, ops = device_ops(nodes, cells, mu, lam, free, scatter=scatter)
+    if boxes != (1, 1, 2):
+        assert np.diff(ops.offsets).max() * k > vector_kernels.MAX_THREADS
     K = assemble_stiffness(nodes, cells, mu, lam)
-    X = np.random.default_rng(1).standard_normal((3 * len(nodes), 3))
+    X = np.random.default_rng(1).standard_normal((3 * len(nodes), k))
     old = internal_dofs(data)
-    y = ops.empty(3)
+    y = ops.empty(k)
     ops.apply(ops.from_host(X[old]), y)
     Y = np.empty_like(X)
     Y[old] = ops.to_host(y)
     ref = K @ X
     assert np.abs(Y - ref).max() <= 1e-12 * np.abs(ref).max()
     # the float32 operator (preconditioner) agrees to float32 accuracy
-    y32 = ops.empty(3, low=True)
+    y32 = ops.empty(k, low=True)
     ops.apply_low(ops.from_host(X[old]).copy_to_host().astype(np.float32), y32)
     Y32 = np.empty_like(X)
     Y32[old] = y32.copy_to_host()

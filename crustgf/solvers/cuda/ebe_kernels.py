@@ -2,7 +2,8 @@
 
 Layout (chosen for coalescing): a block of k right-hand sides is stored k-interleaved, X[dof, c]
 C-ordered with shape (ndof, k), dof = 3 * node + component. One thread handles one (element,
-column) pair: thread t -> element t // k, column t % k. Threads of one element therefore sit in
+column) pair: thread t -> element t // k, column t % k (grid-stride: a launch smaller than
+count * k threads, as launch sizes are capped, still visits every pair). Threads of one element sit in
 the same warp, their element data (10 node ids, 12 barycentric gradients, V*lambda, V*mu) is one
 broadcast read per warp (read once per block of right-hand sides), and their X/Y accesses for a
 dof are k consecutive words.
@@ -41,84 +42,83 @@ def _make_kernel(dtype, atomic: bool):
     @cuda.jit(fastmath=False)
     def ebe_apply(start, count, cells, grads, vlam, vmu, mask, X, Y):
         k = X.shape[1]
-        t = cuda.grid(1)
-        el = t // k
-        if el >= count:
-            return
-        c = t - el * k
-        e = start + el
         u = cuda.local.array((10, 3), dtype)
         y = cuda.local.array((10, 3), dtype)
         g = cuda.local.array((4, 3), dtype)
         v = cuda.local.array((4, 3), dtype)
         s = cuda.local.array((4, 3), dtype)
-        for a in range(10):
-            n = cells[e, a]
-            for i in range(3):
-                u[a, i] = X[3 * n + i, c]
-                y[a, i] = 0.0
-        for p in range(4):
-            for j in range(3):
-                g[p, j] = grads[e, 3 * p + j]
-        wl = 0.25 * vlam[e]
-        wm = 0.25 * vmu[e]
-        for q in range(4):
-            # v_p = sum_a A[a, p] u_a at point q (4 L_p - 1 on vertices, 4 L_other on edges)
-            for p in range(4):
-                lp4 = qa4 if p == q else qb4
+        # grid-stride: every (element, column) pair is visited whatever the launch size
+        for t in range(cuda.grid(1), count * k, cuda.gridsize(1)):
+            el = t // k
+            c = t - el * k
+            e = start + el
+            for a in range(10):
+                n = cells[e, a]
                 for i in range(3):
-                    v[p, i] = (lp4 - 1.0) * u[p, i]
-            for ed in range(6):
-                ii = EDGE_I[ed]
-                jj = EDGE_J[ed]
-                li4 = qa4 if ii == q else qb4
-                lj4 = qa4 if jj == q else qb4
-                for i in range(3):
-                    v[ii, i] += lj4 * u[4 + ed, i]
-                    v[jj, i] += li4 * u[4 + ed, i]
-            # H[i, j] = sum_p v[p, i] g[p, j]; stress S = wl tr(H) I + wm (H + H^T)
-            h00 = h01 = h02 = h10 = h11 = h12 = h20 = h21 = h22 = 0.0
+                    u[a, i] = X[3 * n + i, c]
+                    y[a, i] = 0.0
             for p in range(4):
-                h00 += v[p, 0] * g[p, 0]
-                h01 += v[p, 0] * g[p, 1]
-                h02 += v[p, 0] * g[p, 2]
-                h10 += v[p, 1] * g[p, 0]
-                h11 += v[p, 1] * g[p, 1]
-                h12 += v[p, 1] * g[p, 2]
-                h20 += v[p, 2] * g[p, 0]
-                h21 += v[p, 2] * g[p, 1]
-                h22 += v[p, 2] * g[p, 2]
-            tr = wl * (h00 + h11 + h22)
-            s00 = tr + 2.0 * wm * h00
-            s11 = tr + 2.0 * wm * h11
-            s22 = tr + 2.0 * wm * h22
-            s01 = wm * (h01 + h10)
-            s02 = wm * (h02 + h20)
-            s12 = wm * (h12 + h21)
-            for p in range(4):
-                s[p, 0] = s00 * g[p, 0] + s01 * g[p, 1] + s02 * g[p, 2]
-                s[p, 1] = s01 * g[p, 0] + s11 * g[p, 1] + s12 * g[p, 2]
-                s[p, 2] = s02 * g[p, 0] + s12 * g[p, 1] + s22 * g[p, 2]
-            # y_a += sum_p A[a, p] s_p (the transpose of the gather above)
-            for p in range(4):
-                lp4 = qa4 if p == q else qb4
+                for j in range(3):
+                    g[p, j] = grads[e, 3 * p + j]
+            wl = 0.25 * vlam[e]
+            wm = 0.25 * vmu[e]
+            for q in range(4):
+                # v_p = sum_a A[a, p] u_a at point q (4 L_p - 1 on vertices, 4 L_other on edges)
+                for p in range(4):
+                    lp4 = qa4 if p == q else qb4
+                    for i in range(3):
+                        v[p, i] = (lp4 - 1.0) * u[p, i]
+                for ed in range(6):
+                    ii = EDGE_I[ed]
+                    jj = EDGE_J[ed]
+                    li4 = qa4 if ii == q else qb4
+                    lj4 = qa4 if jj == q else qb4
+                    for i in range(3):
+                        v[ii, i] += lj4 * u[4 + ed, i]
+                        v[jj, i] += li4 * u[4 + ed, i]
+                # H[i, j] = sum_p v[p, i] g[p, j]; stress S = wl tr(H) I + wm (H + H^T)
+                h00 = h01 = h02 = h10 = h11 = h12 = h20 = h21 = h22 = 0.0
+                for p in range(4):
+                    h00 += v[p, 0] * g[p, 0]
+                    h01 += v[p, 0] * g[p, 1]
+                    h02 += v[p, 0] * g[p, 2]
+                    h10 += v[p, 1] * g[p, 0]
+                    h11 += v[p, 1] * g[p, 1]
+                    h12 += v[p, 1] * g[p, 2]
+                    h20 += v[p, 2] * g[p, 0]
+                    h21 += v[p, 2] * g[p, 1]
+                    h22 += v[p, 2] * g[p, 2]
+                tr = wl * (h00 + h11 + h22)
+                s00 = tr + 2.0 * wm * h00
+                s11 = tr + 2.0 * wm * h11
+                s22 = tr + 2.0 * wm * h22
+                s01 = wm * (h01 + h10)
+                s02 = wm * (h02 + h20)
+                s12 = wm * (h12 + h21)
+                for p in range(4):
+                    s[p, 0] = s00 * g[p, 0] + s01 * g[p, 1] + s02 * g[p, 2]
+                    s[p, 1] = s01 * g[p, 0] + s11 * g[p, 1] + s12 * g[p, 2]
+                    s[p, 2] = s02 * g[p, 0] + s12 * g[p, 1] + s22 * g[p, 2]
+                # y_a += sum_p A[a, p] s_p (the transpose of the gather above)
+                for p in range(4):
+                    lp4 = qa4 if p == q else qb4
+                    for i in range(3):
+                        y[p, i] += (lp4 - 1.0) * s[p, i]
+                for ed in range(6):
+                    ii = EDGE_I[ed]
+                    jj = EDGE_J[ed]
+                    li4 = qa4 if ii == q else qb4
+                    lj4 = qa4 if jj == q else qb4
+                    for i in range(3):
+                        y[4 + ed, i] += lj4 * s[ii, i] + li4 * s[jj, i]
+            for a in range(10):
+                n = cells[e, a]
                 for i in range(3):
-                    y[p, i] += (lp4 - 1.0) * s[p, i]
-            for ed in range(6):
-                ii = EDGE_I[ed]
-                jj = EDGE_J[ed]
-                li4 = qa4 if ii == q else qb4
-                lj4 = qa4 if jj == q else qb4
-                for i in range(3):
-                    y[4 + ed, i] += lj4 * s[ii, i] + li4 * s[jj, i]
-        for a in range(10):
-            n = cells[e, a]
-            for i in range(3):
-                d = 3 * n + i
-                if atomic:
-                    cuda.atomic.add(Y, (d, c), mask[d] * y[a, i])
-                else:
-                    Y[d, c] += mask[d] * y[a, i]
+                    d = 3 * n + i
+                    if atomic:
+                        cuda.atomic.add(Y, (d, c), mask[d] * y[a, i])
+                    else:
+                        Y[d, c] += mask[d] * y[a, i]
 
     return ebe_apply
 
