@@ -289,6 +289,32 @@ def test_cuda_backend_algorithm_gives_cpu_greens_functions(tiny_model, monkeypat
     assert np.abs(got - ref).max() <= 1e-6 * np.abs(ref).max()
 
 
+def test_whole_cuda_solve_in_the_simulator_gives_cpu_greens_functions():
+    """GreenSolver(backend='cuda') with every kernel running in the CUDA simulator, on a real
+    (very small: 262 TET10) model from the mesher: the Green's functions of both slip components
+    equal the CPU direct solve's to 1e-6 (about 40 s: the simulator runs each thread in Python)."""
+    from crustgf.config import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
+    from crustgf.greens import GreenSolver
+    from crustgf.mesh import build_model
+
+    if not backend.simulator_enabled():
+        pytest.skip("a real GPU is visible: test_cuda_backend_greens_functions_on_gpu covers it")
+    km = 1e3
+    pos = np.array([[3 * km, 2 * km, 0.0], [-3 * km, 1 * km, 0.0], [0.0, -4 * km, 0.0]])
+    cfg = Config(
+        name="sim", domain=Domain((-8 * km, 8 * km), (-8 * km, 8 * km), 7 * km, None),
+        layers=[Layer("a", 5 * km, 6000.0, 3500.0, 2700.0), Layer("b", 7 * km, 7000.0, 4000.0, 3000.0)],
+        fault=RectangleFault((0.0, 0.0, 1 * km), 20.0, 40.0, 4 * km, 3 * km, (2, 1)),
+        stations=Stations(["A", "B", "C"], pos, None),
+        mesh=MeshOptions(order=2, size_fault=3 * km, size_max=6 * km), text="")
+    model = build_model(cfg, progress=False)
+    jobs = np.array([[1, 0], [1, 1]])
+    ref = GreenSolver(model, backend="cpu", method="direct").solve(jobs).displacement
+    res = GreenSolver(model, backend="cuda", rtol=1e-10, batch=2).solve(jobs)
+    assert res.converged.all() and (res.iterations > 5).all()
+    assert np.abs(res.displacement - ref).max() <= 1e-6 * np.abs(ref).max()
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(backend.simulator_enabled() or not backend._gpu_visible(), reason="needs a GPU")
 def test_cuda_backend_greens_functions_on_gpu(tiny_model):
