@@ -203,12 +203,14 @@ def synth(gf: Path, slip, slip_model, output: Path, noise_sigma_mm, sigma_mm, se
               help="Result base name: RESULT.npz, .csv, _abic.csv, _residuals.csv, .png.")
 @click.option("--variant", default=None, help="Structure variant (default: reference).")
 @click.option("--no-plot", is_flag=True, help="Skip the PNG slip map.")
+@click.option("--edges", type=click.Choice(["free", "zero"]), default="free", show_default=True,
+              help="Smoothing at the fault's outline: free, or slip pulled to zero there.")
 @_guard
-def invert(gf: Path, data: Path, output: Path, variant, no_plot) -> None:
+def invert(gf: Path, data: Path, output: Path, variant, no_plot, edges) -> None:
     """Smoothed least-squares slip from station displacements; weight chosen by ABIC."""
     from .invert import invert_command
 
-    invert_command(gf, data, output, variant=variant, plot=not no_plot)
+    invert_command(gf, data, output, variant=variant, plot=not no_plot, edges=edges)
 
 
 @main.command()
@@ -218,12 +220,14 @@ def invert(gf: Path, data: Path, output: Path, variant, no_plot) -> None:
               help="Slip model (default: the 1946 Nankai model shipped in data/).")
 @click.option("--noise-sigma-mm", type=float, default=0.0, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--edges", type=click.Choice(["free", "zero"]), default="free", show_default=True,
+              help="Smoothing at the fault's outline: free, or slip pulled to zero there.")
 @_guard
-def ensemble(gf: Path, out: Path, slip_model, noise_sigma_mm, seed) -> None:
+def ensemble(gf: Path, out: Path, slip_model, noise_sigma_mm, seed, edges) -> None:
     """Synthetic test: data from the reference structure, inverted with every variant's GFs."""
     from .ensemble import run_ensemble
 
-    run_ensemble(gf, out, slip_model=slip_model, noise_sigma_mm=noise_sigma_mm, seed=seed)
+    run_ensemble(gf, out, slip_model=slip_model, noise_sigma_mm=noise_sigma_mm, seed=seed, edges=edges)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -134,7 +134,7 @@ def _figure(path: Path, ref: GreensFunctions, m_true: np.ndarray, rows: list[dic
 
 
 def run_ensemble(gf_path, out, slip_model=None, noise_sigma_mm: float = 0.0, seed: int | None = 0,
-                 echo=print) -> list[dict]:
+                 echo=print, edges: str = "free") -> list[dict]:
     """Run the ensemble (module doc); returns one dict per structure (COLUMNS)."""
     out = Path(out)
     ref = load_greens_functions(gf_path)
@@ -154,7 +154,7 @@ def run_ensemble(gf_path, out, slip_model=None, noise_sigma_mm: float = 0.0, see
         gf = ref if variant is None else load_greens_functions(gf_path, variant=variant)
         gf.require_complete("run an ensemble on")
         name = variant or "reference"
-        res = invert_slip(gf, data, data_path="synthetic data")
+        res = invert_slip(gf, data, data_path="synthetic data", edges=edges)
         slips[name] = res.slip
         metrics = slip_metrics(res.slip, m_true, ref.subfaults.area, shear_modulus_at(gf, depth), mu_ref, resolved)
         rows.append({"structure": name, **metrics, "alpha2": res.abic.alpha2})
@@ -162,6 +162,7 @@ def run_ensemble(gf_path, out, slip_model=None, noise_sigma_mm: float = 0.0, see
     notes = [f"crustgf ensemble: data from the reference structure of {gf_path}",
              f"slip model: {slip_model}",
              f"noise: {noise_sigma_mm} mm (seed {seed})" if noise_sigma_mm > 0 else "noise: none (1 mm weights)",
+             f"smoothing: Laplacian, edges {edges}",
              f"resolved subfaults (rel_l2_resolved): {int(resolved.sum())} of {len(resolved)}, GF norm >= "
              f"{RESOLVED_FRACTION:g} x the largest"]
     _write_csv(out / "ensemble.csv", rows, notes)

@@ -52,7 +52,8 @@ def station_rows(gf: GreensFunctions, data: StationData, data_path="data") -> np
     return np.array([where[n] for n in data.names], dtype=np.int64)
 
 
-def invert_slip(gf: GreensFunctions, data: StationData, data_path="data", **abic_options) -> InversionResult:
+def invert_slip(gf: GreensFunctions, data: StationData, data_path="data", edges: str = "free",
+                **abic_options) -> InversionResult:
     rows = station_rows(gf, data, data_path)
     disp = gf.displacement[rows]  # (n, 3, nsf, 2)
     observed = np.isfinite(data.values)
@@ -61,7 +62,7 @@ def invert_slip(gf: GreensFunctions, data: StationData, data_path="data", **abic
     G = disp[observed] / data.sigma[observed][:, None, None]  # whitened rows (k, nsf, 2)
     G = G.reshape(len(G), -1)
     d = data.values[observed] / data.sigma[observed]
-    B, rank = slip_smoothing(gf.subfaults)
+    B, rank = slip_smoothing(gf.subfaults, edges)
     res = abic_inversion(G, d, B, rank, **abic_options)
     slip = res.m.reshape(-1, 2)
     std = np.sqrt(np.clip(np.diag(res.covariance), 0.0, None)).reshape(-1, 2)
@@ -118,14 +119,15 @@ def write_results(gf: GreensFunctions, r: InversionResult, output, header=()) ->
     return paths
 
 
-def invert_command(gf_path, data_path, output, variant: str | None = None, plot: bool = True) -> InversionResult:
+def invert_command(gf_path, data_path, output, variant: str | None = None, plot: bool = True,
+                   edges: str = "free") -> InversionResult:
     """`crustgf invert`: read, invert, write every output; returns the result."""
     gf = load_greens_functions(gf_path, variant=variant)
     gf.require_complete("invert with")
     data = read_data_csv(data_path)
-    result = invert_slip(gf, data, data_path)
+    result = invert_slip(gf, data, data_path, edges=edges)
     header = [f"crustgf invert of {data_path} with {gf_path} "
-              f"({'variant ' + variant if variant else 'reference structure'})"]
+              f"({'variant ' + variant if variant else 'reference structure'}), edges {edges}"]
     paths = write_results(gf, result, output, header)
     if plot:
         try:

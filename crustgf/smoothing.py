@@ -9,6 +9,13 @@ The Laplacian is the graph approximation of the surface Laplacian:
     (L m)_i = sum_j w_ij (m_j - m_i),   w_ij = 1 / |c_i - c_j|^2
 (for a regular grid of spacing h with edge neighbours this is the 5-point Laplacian). Uniform slip
 is not penalised; the null space has one dimension per connected group of subfaults.
+
+Edges (`edges="zero"`): the subfaults on the fault's outline get a ghost neighbour outside with
+zero slip, (L m)_i -= m_i / h_i^2 (h_i: the distance to its nearest neighbour), the usual
+"slip falls to zero at the edge of the source region" prior. It makes L nonsingular, so slip
+on subfaults no station sees is pulled to zero instead of floating. `edges="free"` (default) has
+no ghosts. The outline is the set of triangle edges used by one triangle only (needs the
+triangulation); without one, no subfault is on it.
 """
 
 from __future__ import annotations
@@ -77,11 +84,51 @@ def n_components(n: int, pairs: np.ndarray) -> int:
     return int(connected_components(adj, directed=False)[0])
 
 
-def slip_smoothing(subfaults: Subfaults) -> tuple[np.ndarray, int]:
+def outline_subfaults(sf: Subfaults) -> np.ndarray:
+    """(n,) bool: subfaults owning a triangle edge that no other triangle shares (the outline)."""
+    out = np.zeros(sf.n, bool)
+    if sf.vertices is None or sf.cells is None or sf.cell_subfault is None:
+        return out
+    key = np.round(np.asarray(sf.vertices) / 1e-3).astype(np.int64)  # positions to 1 mm
+    _, vid = np.unique(key, axis=0, return_inverse=True)
+    cells = vid.reshape(-1)[np.asarray(sf.cells)[:, :3]]
+    edges = np.sort(np.concatenate([cells[:, [0, 1]], cells[:, [1, 2]], cells[:, [2, 0]]]), axis=1)
+    owner = np.tile(np.asarray(sf.cell_subfault), 3)
+    _, inverse, counts = np.unique(edges, axis=0, return_inverse=True, return_counts=True)
+    out[owner[counts[inverse.reshape(-1)] == 1]] = True
+    return out
+
+
+EDGES = ("free", "zero")
+
+
+def slip_smoothing(subfaults: Subfaults, edges: str = "free") -> tuple[np.ndarray, int]:
     """B = D^T D for D = L applied to each slip component, in column order (subfault, slip);
-    returns B (2n, 2n) and its rank."""
+    returns B (2n, 2n) and its rank. edges: "free" or "zero" (module doc)."""
+    if edges not in EDGES:
+        from .errors import CrustgfError
+
+        raise CrustgfError(f"--edges: must be one of {', '.join(EDGES)}, got {edges!r}")
     pairs = neighbour_pairs(subfaults)
     L = laplacian(subfaults.centroid, pairs)
-    D = np.kron(L, np.eye(2))  # D[2i + s, 2j + t] = L[i, j] delta_st
     rank = 2 * (subfaults.n - n_components(subfaults.n, pairs))
+    if edges == "zero":
+        rim = outline_subfaults(subfaults)
+        if rim.any():
+            c = subfaults.centroid
+            h2 = np.array([np.min(np.sum((np.delete(c, i, axis=0) - c[i]) ** 2, axis=1)) if subfaults.n > 1
+                           else 1.0 for i in np.flatnonzero(rim)])
+            L[np.flatnonzero(rim), np.flatnonzero(rim)] -= 1.0 / h2
+            rank = 2 * subfaults.n - 2 * _components_without_rim(subfaults.n, pairs, rim)
+    D = np.kron(L, np.eye(2))  # D[2i + s, 2j + t] = L[i, j] delta_st
     return D.T @ D, rank
+
+
+def _components_without_rim(n: int, pairs: np.ndarray, rim: np.ndarray) -> int:
+    """Connected groups of subfaults that touch no outline subfault (their slip stays unpenalised)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    adj = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n)) if len(pairs) else coo_matrix((n, n))
+    _, label = connected_components(adj, directed=False)
+    return len(set(label.tolist()) - set(label[rim].tolist()))

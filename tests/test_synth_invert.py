@@ -265,3 +265,33 @@ def test_resolved_error_leaves_out_the_subfaults_no_station_sees():
     m[3] = [0.0, 9.0]  # wrong only where nothing is observed
     r = slip_metrics(m, m_true, np.ones(4), np.ones(4), np.ones(4), resolved)
     assert r["rel_l2_resolved"] == 0.0 and r["rel_l2_error"] == pytest.approx(4.0)
+
+
+def test_zero_edges_penalise_slip_on_the_outline_only():
+    """edges="zero": the outline subfaults (from the triangulation) get a zero-slip ghost, so B is
+    full rank and uniform slip costs something; with free edges uniform slip is free."""
+    from crustgf.smoothing import outline_subfaults, slip_smoothing
+
+    f = planar_fault((0.0, 0.0, -3000.0), 30.0, 20.0, 60e3, 30e3, 8, 5)
+    sf = Subfaults(f["centroid"], f["strike"], f["dip"], f["area"], f["vertices"], f["cells"], f["cell_subfault"])
+    rim = outline_subfaults(sf).reshape(5, 8)  # subfault j = i_dip * 8 + i_strike
+    expected = np.zeros((5, 8), bool)
+    expected[[0, -1], :] = True
+    expected[:, [0, -1]] = True
+    np.testing.assert_array_equal(rim, expected)
+    uniform = np.ones(2 * sf.n)
+    B_free, rank_free = slip_smoothing(sf, "free")
+    B_zero, rank_zero = slip_smoothing(sf, "zero")
+    assert rank_free == 2 * sf.n - 2 and rank_zero == 2 * sf.n
+    assert abs(uniform @ B_free @ uniform) < 1e-12 * np.abs(B_free).max()
+    assert uniform @ B_zero @ uniform > 0 and np.linalg.eigvalsh(B_zero).min() > 0
+    bump = smooth_slip(f).ravel()
+    assert bump @ B_zero @ bump > bump @ B_free @ bump  # the bump reaches the outline a little
+
+
+def test_inversion_with_zero_edges_recovers_slip_that_vanishes_at_the_edges(case):
+    path, names, pos, fault, disp = case
+    gf = load_greens_functions(path)
+    m = smooth_slip(fault)  # a Gaussian bump: nearly zero on the outline
+    data = StationData(names, forward(disp, m), np.full((len(names), 3), 1e-3))
+    assert rel_err(invert_slip(gf, data, edges="zero").slip, m) < 0.05
