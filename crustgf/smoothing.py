@@ -33,11 +33,15 @@ def neighbour_pairs(subfaults: Subfaults) -> np.ndarray:
     return _pairs_from_centroids(subfaults.centroid)
 
 
-def _pairs_from_shared_vertices(sf: Subfaults) -> np.ndarray:
-    key = np.round(np.asarray(sf.vertices) / 1e-3).astype(np.int64)  # positions to 1 mm
+def _merged_cells(sf: Subfaults) -> np.ndarray:
+    """Triangles (k, 3) with vertices merged by position (to 1 mm): shared corners, shared ids."""
+    key = np.round(np.asarray(sf.vertices) / 1e-3).astype(np.int64)
     _, vid = np.unique(key, axis=0, return_inverse=True)
-    vid = vid.reshape(-1)
-    cells = vid[np.asarray(sf.cells)[:, :3]]
+    return vid.reshape(-1)[np.asarray(sf.cells)[:, :3]]
+
+
+def _pairs_from_shared_vertices(sf: Subfaults) -> np.ndarray:
+    cells = _merged_cells(sf)
     owner = np.repeat(np.asarray(sf.cell_subfault), 3)
     vs = np.unique(np.stack([cells.reshape(-1), owner], axis=1), axis=0)  # (vertex, subfault) pairs
     pairs = set()
@@ -73,15 +77,22 @@ def laplacian(centroid: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     return L
 
 
-def n_components(n: int, pairs: np.ndarray) -> int:
-    """Connected groups of subfaults (the Laplacian's null-space dimension)."""
+def component_labels(n: int, pairs: np.ndarray) -> np.ndarray:
+    """(n,) label of the connected group of subfaults each belongs to."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
+    adj = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n)) if len(pairs) else coo_matrix((n, n))
+    return connected_components(adj, directed=False)[1]
+
+
+def n_components(n: int, pairs: np.ndarray, anchored: np.ndarray | None = None) -> int:
+    """Connected groups of subfaults (the Laplacian's null-space dimension); with `anchored`
+    (bool per subfault), only the groups none of whose members is anchored."""
     if n == 0:
         return 0
-    adj = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n)) if len(pairs) else coo_matrix((n, n))
-    return int(connected_components(adj, directed=False)[0])
+    labels = component_labels(n, pairs)
+    return len(set(labels.tolist()) - (set() if anchored is None else set(labels[anchored].tolist())))
 
 
 def outline_subfaults(sf: Subfaults) -> np.ndarray:
@@ -89,9 +100,7 @@ def outline_subfaults(sf: Subfaults) -> np.ndarray:
     out = np.zeros(sf.n, bool)
     if sf.vertices is None or sf.cells is None or sf.cell_subfault is None:
         return out
-    key = np.round(np.asarray(sf.vertices) / 1e-3).astype(np.int64)  # positions to 1 mm
-    _, vid = np.unique(key, axis=0, return_inverse=True)
-    cells = vid.reshape(-1)[np.asarray(sf.cells)[:, :3]]
+    cells = _merged_cells(sf)
     edges = np.sort(np.concatenate([cells[:, [0, 1]], cells[:, [1, 2]], cells[:, [2, 0]]]), axis=1)
     owner = np.tile(np.asarray(sf.cell_subfault), 3)
     _, inverse, counts = np.unique(edges, axis=0, return_inverse=True, return_counts=True)
@@ -119,16 +128,6 @@ def slip_smoothing(subfaults: Subfaults, edges: str = "free") -> tuple[np.ndarra
             h2 = np.array([np.min(np.sum((np.delete(c, i, axis=0) - c[i]) ** 2, axis=1)) if subfaults.n > 1
                            else 1.0 for i in np.flatnonzero(rim)])
             L[np.flatnonzero(rim), np.flatnonzero(rim)] -= 1.0 / h2
-            rank = 2 * subfaults.n - 2 * _components_without_rim(subfaults.n, pairs, rim)
+            rank = 2 * (subfaults.n - n_components(subfaults.n, pairs, anchored=rim))
     D = np.kron(L, np.eye(2))  # D[2i + s, 2j + t] = L[i, j] delta_st
     return D.T @ D, rank
-
-
-def _components_without_rim(n: int, pairs: np.ndarray, rim: np.ndarray) -> int:
-    """Connected groups of subfaults that touch no outline subfault (their slip stays unpenalised)."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    adj = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n)) if len(pairs) else coo_matrix((n, n))
-    _, label = connected_components(adj, directed=False)
-    return len(set(label.tolist()) - set(label[rim].tolist()))
