@@ -137,6 +137,7 @@ class SolveRun:
                 try:
                     self.dispatch(work)
                 except KeyboardInterrupt:
+                    self.catch_up()
                     self.flush()
                     self.say(f"interrupted: {self.n_done()} of {self.total} solves saved in "
                              f"{self.out_path}; run the same command again to resume", always=True)
@@ -198,6 +199,14 @@ class SolveRun:
                 f"> rtol {self.opts['rtol']:.1e} after {iterations} iterations; left out (done = false)")
         self.failed.append(line)
         self.say(line, always=True)
+
+    def catch_up(self) -> None:
+        """Re-merge the journal entries an interrupt may have cut off: one appended but not yet
+        merged, or merged half way (done set, displacement not). Merging is idempotent."""
+        for seq, result in self.journal.read():
+            if seq >= self.merged_seq:
+                self.merge(result, report=False)
+                self.merged_seq = seq
 
     def flush(self) -> None:
         """Rewrite the GF file atomically from memory; then drop the journal entries it holds."""

@@ -71,6 +71,28 @@ def test_a_process_keeps_one_solver_and_releases_the_previous_one(tmp_path, monk
     assert len(FakeSolver.released) == 2 and not worker._solvers
 
 
+def test_a_solver_in_use_by_another_thread_is_released_only_when_it_is_done(monkeypatch, tmp_path):
+    """A Dask worker with several threads may still be solving the last batch of one structure
+    while another thread starts the next: the old solver must not be freed under it."""
+    from crustgf.dispatch import worker
+    from crustgf.model import LayerTable
+    from solver_double import FakeSolver
+
+    clear_cache()
+    FakeSolver.released.clear()
+    monkeypatch.setenv("CRUSTGF_TEST_BUILD_DIR", str(tmp_path))
+    layers = LayerTable(["a"], np.array([1e4]), np.array([6000.0]), np.array([1700.0]), np.array([2700.0]))
+    ref, variant = make_spec(), make_spec(structure=1, layers=layers)
+    old = worker._acquire(ref)  # thread A is solving with the reference solver...
+    new = worker._acquire(variant)  # ...when thread B needs the variant's
+    assert old is not new and FakeSolver.released == []  # not freed under thread A
+    worker._done_with(variant.key)
+    worker._done_with(ref.key)  # thread A finishes: now it goes
+    assert FakeSolver.released == [old] and list(worker._solvers) == [variant.key]
+    clear_cache()
+    assert FakeSolver.released == [old, new]
+
+
 def test_workers_and_scheduler_are_exclusive():
     with pytest.raises(CrustgfError, match="--workers and --scheduler"):
         open_dispatcher(workers=2, scheduler="tcp://127.0.0.1:1")

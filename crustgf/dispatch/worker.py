@@ -43,14 +43,19 @@ class SolverSpec:
 
 
 _solvers: dict[tuple, object] = {}
+_in_use: dict[tuple, int] = {}  # tasks running with each solver (a Dask worker may run several threads)
+_retired: set = set()  # solvers to release as soon as no task uses them
 _models: dict[tuple, object] = {}
-_lock = threading.Lock()  # a Dask worker may run several tasks in threads
+_lock = threading.Lock()
 
 
 def run_task(spec: SolverSpec, task: Task) -> BatchResult:
     """Solve `task` with this process's solver for `spec`."""
-    solver = solver_for(spec)
-    return BatchResult.from_solver(task, solver.solve(np.asarray(task.jobs, dtype=np.int64)))
+    solver = _acquire(spec)
+    try:
+        return BatchResult.from_solver(task, solver.solve(np.asarray(task.jobs, dtype=np.int64)))
+    finally:
+        _done_with(spec.key)
 
 
 def run_task_in_worker(spec: SolverSpec, task: Task) -> BatchResult:
@@ -59,23 +64,40 @@ def run_task_in_worker(spec: SolverSpec, task: Task) -> BatchResult:
     return run_task(spec, task)
 
 
-def solver_for(spec: SolverSpec):
+def _acquire(spec: SolverSpec):
+    """This process's solver for spec, counted as in use. Building a new one retires the others:
+    each is released at once when idle, or when the last task using it (another thread) ends."""
     with _lock:
-        solver = _solvers.get(spec.key)
+        key = spec.key
+        solver = _solvers.get(key)
         if solver is None:
-            _release_all()  # one solver per process: free the previous structure's first
+            for other in list(_solvers):
+                _retire(other)
             solver = _import(spec.factory)(spec)
-            _solvers[spec.key] = solver
+            _solvers[key] = solver
+        _retired.discard(key)  # wanted again
+        _in_use[key] = _in_use.get(key, 0) + 1
         return solver
 
 
-def _release_all() -> None:
-    """Drop every cached solver, freeing memory held outside Python (PARDISO's factor)."""
-    for solver in _solvers.values():
-        release = getattr(solver, "release", None)
-        if release is not None:
-            release()
-    _solvers.clear()
+def _done_with(key) -> None:
+    with _lock:
+        _in_use[key] -= 1
+        if key in _retired and _in_use[key] == 0:
+            _retire(key)
+
+
+def _retire(key) -> None:
+    """Release the solver of key now if no task uses it, else mark it for release (lock held)."""
+    if _in_use.get(key, 0) > 0:
+        _retired.add(key)
+        return
+    solver = _solvers.pop(key)
+    _retired.discard(key)
+    _in_use.pop(key, None)
+    release = getattr(solver, "release", None)
+    if release is not None:
+        release()  # PARDISO's factor lives outside Python: dropping the object would not free it
 
 
 def build_green_solver(spec: SolverSpec):
@@ -114,8 +136,11 @@ def remember_model(path: str, sha256: str, model) -> None:
 
 
 def clear_cache() -> None:
+    """Release every solver and forget the models (the end of an in-process run; tests)."""
     with _lock:
-        _release_all()
+        for key in list(_solvers):
+            _in_use[key] = 0
+            _retire(key)
         _models.clear()
 
 
