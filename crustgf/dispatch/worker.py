@@ -5,8 +5,9 @@ machine) receives a `SolverSpec` and a `Task`. The first task of a spec loads th
 path and builds the GreenSolver (operator assembly, factorisation or AMG hierarchy: the expensive
 part); later tasks of the same spec reuse it. The cache is keyed by (model path, model sha256,
 structure, solver options), and a changed model file is never served by a stale solver. A process
-keeps ONE solver: a task of another structure releases the old one first (a PARDISO factor of a
-large model is gigabytes, and an ensemble has a structure per variant). Tasks are submitted
+keeps ONE solver: a task of another structure retires the old one, which is released as soon as
+no task (thread) uses it (a PARDISO factor of a large model is gigabytes, and an ensemble has a
+structure per variant). Tasks are submitted
 structure by structure, so each process builds each structure's solver about once. The model
 path must be readable by every worker (a shared file system on a cluster).
 """
