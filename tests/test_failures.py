@@ -97,3 +97,14 @@ def test_progress_bar_only_on_a_terminal(monkeypatch):
     with Progress(10, "solve", enabled=False) as p:  # --quiet
         p.update(3)
     assert quiet.getvalue() == ""
+
+
+def test_quiet_and_verbose_also_after_the_command_name(model, tmp_path):
+    """SPEC writes `crustgf solve ... --quiet`: the flags work after the command name too."""
+    out = tmp_path / "gf.h5"
+    r = CliRunner().invoke(main, ["solve", str(model), "-o", str(out), "--quiet"])
+    assert r.exit_code == 0 and r.stderr == "" and out.exists()
+    r = CliRunner().invoke(main, ["solve", str(model), "-o", str(out)])  # not quiet: says it resumed
+    assert r.exit_code == 0 and "resuming" in r.stderr
+    r = CliRunner().invoke(main, ["solve", str(tmp_path / "nope.h5"), "-o", str(tmp_path / "x.h5"), "-v"])
+    assert r.exit_code == 1 and "Traceback" in r.stderr and "Error: " in r.stderr
