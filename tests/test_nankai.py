@@ -8,7 +8,6 @@ material layout, not accuracy.
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import numpy as np

@@ -168,7 +168,7 @@ def test_invert_cli_outputs(case, tmp_path):
 
 
 def test_cli_errors_are_one_line(case, tmp_path):
-    path, names = case[0], case[1]
+    path = case[0]
     runner = CliRunner()
     res = runner.invoke(main, ["synth", str(path), "-o", str(tmp_path / "d.csv")])
     assert res.exit_code == 1 and "exactly one of --slip" in res.output
