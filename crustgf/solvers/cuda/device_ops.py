@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import cuda
 
+from . import csr_kernels as ck
 from . import vector_kernels as vk
 from .ebe_kernels import ebe_kernel, launch_ebe
 from .problem_data import MeshData
@@ -44,8 +45,9 @@ class DeviceOps:
     def to_host(self, a):
         return a.copy_to_host()
 
-    def empty(self, k, low=False):
-        a = cuda.device_array((self.n_dof, k), dtype=np.float32 if low else np.float64)
+    def empty(self, k, low=False, rows=None):
+        a = cuda.device_array((self.n_dof if rows is None else rows, k),
+                              dtype=np.float32 if low else np.float64)
         self.zero(a)
         return a
 
@@ -114,3 +116,27 @@ class DeviceOps:
 
     def copy_cast(self, src, dst):
         vk.copy_cast[vk.grid(src.size)](src, dst)
+
+    def add_to(self, a, y):
+        ck.add_to[vk.grid(y.size)](a, y)
+
+    # --- assembled (multigrid) levels, float32
+    def matrix(self, a):
+        """A scipy sparse matrix on the device: (indptr, indices, values float32, shape)."""
+        a = a.tocsr()
+        index = np.int32 if a.nnz < 2**31 else np.int64
+        return (cuda.to_device(a.indptr.astype(index)), cuda.to_device(a.indices.astype(np.int32)),
+                cuda.to_device(a.data.astype(np.float32)), a.shape)
+
+    def vector(self, v):
+        return cuda.to_device(np.asarray(v, dtype=np.float32))
+
+    def spmm(self, a, x, y, beta=0.0):
+        indptr, indices, values, _ = a
+        ck.spmm[vk.grid(y.size)](indptr, indices, values, x, beta, y)
+
+    def point_chebyshev_first(self, r, dinv, scale, d, x):
+        ck.point_chebyshev_first[vk.grid(r.size)](r, dinv, scale, d, x)
+
+    def point_chebyshev_step(self, r, kx, dinv, c1, c2, d, x):
+        ck.point_chebyshev_step[vk.grid(r.size)](r, kx, dinv, c1, c2, d, x)

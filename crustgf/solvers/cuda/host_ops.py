@@ -44,6 +44,7 @@ class HostOps:
         self.n_dof = data.n_dof
         self.n_applies = 0  # float64 operator applications
         self.n_applies_low = 0  # float32 (preconditioner) applications
+        self.n_csr_nonzeros = 0  # nonzeros visited by assembled-level (multigrid) products
 
     # --- data movement
     def from_host(self, a):
@@ -52,8 +53,8 @@ class HostOps:
     def to_host(self, a):
         return np.asarray(a, dtype=np.float64)
 
-    def empty(self, k, low=False):
-        return np.zeros((self.n_dof, k), dtype=np.float32 if low else np.float64)
+    def empty(self, k, low=False, rows=None):
+        return np.zeros((self.n_dof if rows is None else rows, k), dtype=np.float32 if low else np.float64)
 
     def take(self, a, cols):
         return np.ascontiguousarray(a[:, cols])
@@ -110,3 +111,30 @@ class HostOps:
 
     def copy_cast(self, src, dst):
         dst[...] = src
+
+    def add_to(self, a, y):
+        y += a
+
+    # --- assembled (multigrid) levels, float32
+    def matrix(self, a):
+        return sp.csr_matrix(a, dtype=np.float32)
+
+    def vector(self, v):
+        return np.asarray(v, dtype=np.float32)
+
+    def spmm(self, a, x, y, beta=0.0):
+        self.n_csr_nonzeros += a.nnz
+        if beta == 0.0:
+            y[...] = a @ x
+        else:
+            y *= beta
+            y += a @ x
+
+    def point_chebyshev_first(self, r, dinv, scale, d, x):
+        d[...] = scale * dinv[:, None] * r
+        x[...] = d
+
+    def point_chebyshev_step(self, r, kx, dinv, c1, c2, d, x):
+        d *= c1
+        d += c2 * dinv[:, None] * (r - kx)
+        x += d

@@ -27,6 +27,7 @@ class MeshData:
     mask: np.ndarray  # (ndof,) 1.0 free, 0.0 fixed (new numbering)
     diag_blocks: np.ndarray  # (nn, 3, 3) masked diagonal blocks (identity on fixed dofs)
     free_internal: np.ndarray  # internal (new) dof id of each free dof, in the caller's order
+    coords: np.ndarray  # (nn, 3) node coordinates (m), new numbering (multigrid's rigid-body modes)
 
     @property
     def n_nodes(self) -> int:
@@ -80,7 +81,7 @@ def prepare(nodes, cells, mu, lam, free_dofs, rcm=True, colour=True) -> MeshData
     m = mask.reshape(-1, 3)
     blocks = blocks * m[:, :, None] * m[:, None, :] + np.eye(3) * (1.0 - m)[:, :, None]
     return MeshData(ordering, new_cells.astype(np.int32), np.ascontiguousarray(grads.reshape(-1, 12)),
-                    vol * lam_e, vol * mu_e, mask, blocks, free_internal)
+                    vol * lam_e, vol * mu_e, mask, blocks, free_internal, new_nodes)
 
 
 def to_internal(data: MeshData, b_free: np.ndarray) -> np.ndarray:
