@@ -212,8 +212,10 @@ def test_block_pcg_per_column_convergence():
         assert np.abs(Xc[:, 0] - X[:, c]).max() <= 1e-10 * np.abs(X[:, c]).max()  # summation order only
 
 
-def test_cuda_solve_matches_direct_solve_in_simulator():
-    """The whole device path: problem -> EBE + float32 Chebyshev block PCG -> same as spsolve."""
+@pytest.mark.parametrize("preconditioner", ["multigrid", "chebyshev"])
+def test_cuda_solve_matches_direct_solve_in_simulator(preconditioner):
+    """The whole device path: problem -> EBE + block PCG with a float32 preconditioner (the
+    multigrid V-cycle or Chebyshev block Jacobi) -> same as spsolve."""
     from crustgf.solvers.cuda import CudaBlockPCG
 
     nodes, cells, mu, lam = layered_box(2, 1, 1)
@@ -221,7 +223,7 @@ def test_cuda_solve_matches_direct_solve_in_simulator():
     Kr = problem.reduced_stiffness()
     B = np.random.default_rng(7).standard_normal((len(problem.free_dofs), 2))
     B[:, 1] *= 1e-3  # a different scale: the stopping rule is relative per column
-    solver = CudaBlockPCG.from_problem(problem, rtol=1e-10, degree=2)
+    solver = CudaBlockPCG.from_problem(problem, rtol=1e-10, preconditioner=preconditioner, degree=2)
     X, res, its = solver.solve(B)
     ref = spl.spsolve(Kr.tocsc(), B)
     assert np.all(res <= 1e-10)

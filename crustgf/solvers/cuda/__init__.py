@@ -1,8 +1,9 @@
 """The CUDA backend: matrix-free TET10 block PCG in Numba-CUDA.
 
 Modules: tet10 (element math, NumPy), reorder (RCM, element colouring), problem_data (host-side
-preparation), ebe_kernels / vector_kernels (CUDA kernels), device_ops / host_ops (the same
-operations on the GPU and with NumPy), preconditioner, block_pcg (the driver), solver
+preparation), ebe_kernels / vector_kernels / csr_kernels (CUDA kernels), device_ops / host_ops
+(the same operations on the GPU and with NumPy), preconditioner (Jacobi, Chebyshev), multigrid
+(the default TET10 -> TET4 -> AMG V-cycle), block_pcg (the driver), solver
 (CudaBlockPCG, the `.solve(B)` interface), boxmesh (synthetic meshes for tests and benchmarks).
 numba.cuda is imported only by the modules that launch kernels.
 """

@@ -68,7 +68,8 @@ class Chebyshev:
             self._work = tuple(self.ops.empty(k, low=True) for _ in range(4))
         return self._work
 
-    def apply(self, r, z):
+    def smooth(self, r):
+        """p(D^-1 K) D^-1 r in float32 (r float64 or float32); returns an internal buffer."""
         ops = self.ops
         r_low, d, x, kx = self._buffers(r.shape[1])
         theta = 0.5 * (self.lmax + self.lmin)
@@ -81,14 +82,27 @@ class Chebyshev:
             rho_new = 1.0 / (2.0 * sigma - rho)
             ops.chebyshev_step(r_low, kx, self.dinv, rho_new * rho, 2.0 * rho_new / delta, d, x)
             rho = rho_new
-        ops.copy_cast(x, z)
+        return x
+
+    def apply(self, r, z):
+        self.ops.copy_cast(self.smooth(r), z)
 
 
-def make_preconditioner(ops, name="chebyshev", degree=4, ratio=30.0):
+DEFAULT_DEGREE = {"chebyshev": 4, "multigrid": 2}
+
+
+def make_preconditioner(ops, name="multigrid", degree=None, ratio=30.0):
+    """degree: of the Chebyshev polynomial ('chebyshev', default 4) or of the fine-level
+    smoother ('multigrid', default 2); see bench/precond.py for the iteration counts behind them."""
+    degree = DEFAULT_DEGREE.get(name, 1) if degree is None else degree
+    if name == "multigrid":
+        from .multigrid import PMultigrid
+
+        return PMultigrid(ops, degree=degree, ratio=ratio)
     if name == "jacobi":
         return Jacobi(ops, "point")
     if name == "block-jacobi":
         return Jacobi(ops, "block")
     if name == "chebyshev":
         return Chebyshev(ops, degree=degree, ratio=ratio)
-    raise ValueError(f"unknown preconditioner {name!r} (jacobi, block-jacobi, chebyshev)")
+    raise ValueError(f"unknown preconditioner {name!r} (jacobi, block-jacobi, chebyshev, multigrid)")

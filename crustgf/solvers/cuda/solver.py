@@ -18,12 +18,14 @@ from .problem_data import from_internal, prepare, to_internal
 class CudaBlockPCG:
     """Matrix-free TET10 block PCG. device=False runs the same algorithm with NumPy/SciPy (HostOps).
 
-    preconditioner: 'chebyshev' (default; float32 Chebyshev(degree) x 3x3 block Jacobi),
-    'block-jacobi' or 'jacobi'. scatter: 'colour' (deterministic) or 'atomic'.
+    preconditioner: 'multigrid' (default; TET10 -> TET4 -> smoothed-aggregation V-cycle in
+    float32, multigrid.py), 'chebyshev' (float32 Chebyshev(degree) x 3x3 block Jacobi),
+    'block-jacobi' or 'jacobi'; degree None = the preconditioner's default.
+    scatter: 'colour' (deterministic) or 'atomic'.
     """
 
     def __init__(self, nodes, cells, mu, lam, free_dofs, rtol=1e-8, max_iterations=5000,
-                 preconditioner="chebyshev", degree=4, ratio=30.0, scatter="colour", rcm=True,
+                 preconditioner="multigrid", degree=None, ratio=30.0, scatter="colour", rcm=True,
                  device=True):
         self.rtol = float(rtol)
         self.max_iterations = int(max_iterations)
