@@ -4,7 +4,8 @@ Prints, in one run: the device, its measured device-to-device copy bandwidth, th
 product throughput (GDOF/s per right-hand side column, and the fraction of the copy bandwidth
 that the bytes the product must move represent), and block-PCG throughput (DOF * GF / s: dofs
 times Green's functions (columns) solved to rtol per second) for blocks of 1, 8, 16, 32
-right-hand sides, at ~1M and ~10M dofs and the largest size that fits.
+right-hand sides, at ~1M and ~10M dofs and the largest size that fits, with the multigrid
+preconditioner (the default) and Chebyshev block Jacobi.
 
     python bench/gpu_bench.py                 # on a GPU; writes bench/results/gpu-<device>-<date>.txt
     python bench/gpu_bench.py --tiny          # end-to-end check in the CUDA simulator (no GPU)
@@ -100,27 +101,32 @@ def bench_size(report, n, blocks, bandwidth, args):
                    f"{100 * frac32:5.1f}% bw")
             del x, y, x32, y32
     ops = DeviceOps(data, scatter=args.scatter)
-    t = time.perf_counter()
-    precond = make_preconditioner(ops, "chebyshev", degree=args.degree)
-    cuda.synchronize()
-    report(f"preconditioner setup (Lanczos lmax) {time.perf_counter() - t:.2f} s, "
-           f"lmax(D^-1 K) = {precond.lmax:.3f}")
-    for k in blocks:
-        b = rng.standard_normal((ndof, k)) * data.mask[:, None]
-        cuda.synchronize()
+    for name in args.precond.split(","):
+        kind, _, degree = name.partition(":")
         t = time.perf_counter()
-        x, res, its = solve(ops, precond, b, args.rtol, args.max_iterations)
-        sec = time.perf_counter() - t
-        report(f"block PCG k={k:2d}: {sec:8.2f} s, iterations {its.min()}-{its.max()}, "
-               f"max true residual {res.max():.1e}, {ndof * k / sec / 1e6:9.2f} MDOF*GF/s, "
-               f"{sec / its.max() * 1e3:7.2f} ms/iteration")
+        precond = make_preconditioner(ops, kind, degree=int(degree) if degree else None)
+        cuda.synchronize()
+        levels = " / ".join(str(n) for n in getattr(precond, "sizes", []))
+        report(f"-- {name}: setup {time.perf_counter() - t:.2f} s (host: Lanczos lmax"
+               + (f", TET4 + AMG levels {levels} dofs)" if levels else ")"))
+        for k in blocks:
+            b = rng.standard_normal((ndof, k)) * data.mask[:, None]
+            cuda.synchronize()
+            t = time.perf_counter()
+            x, res, its = solve(ops, precond, b, args.rtol, args.max_iterations)
+            sec = time.perf_counter() - t
+            report(f"block PCG {name} k={k:2d}: {sec:8.2f} s, iterations {its.min()}-{its.max()}, "
+                   f"max true residual {res.max():.1e}, {ndof * k / sec / 1e6:9.2f} MDOF*GF/s, "
+                   f"{sec / its.max() * 1e3:7.2f} ms/iteration")
+        del precond
 
 
 def largest_cube(blocks):
     """Largest box whose block-PCG working set (k = max block) fits in 80% of free memory."""
     free, _ = cuda.current_context().get_memory_info()
     k = max(blocks)
-    per_dof = (9 * 8 + 4 * 4) * k + 80  # f64 x r p q z b + compaction copies, f32 work, mesh data
+    # f64 x r p q z b + compaction copies, f32 Chebyshev and multigrid work, mesh data and levels
+    per_dof = (9 * 8 + 8 * 4) * k + 120
     return cube_for_dofs(0.8 * free / per_dof)
 
 
@@ -129,16 +135,18 @@ def main(argv=None):
     ap.add_argument("--tiny", action="store_true", help="tiny sizes (CUDA simulator check)")
     ap.add_argument("--sizes", default="1e6,1e7", help="target dof counts, comma separated")
     ap.add_argument("--no-largest", action="store_true", help="skip the largest size that fits")
-    ap.add_argument("--blocks", default="1,8,16,32")
+    ap.add_argument("--blocks", default=None, help="block sizes (default 1,8,16,32; --tiny: 1,2)")
+    ap.add_argument("--cubes", default=None, help="box sizes in cubes per side (overrides --sizes)")
     ap.add_argument("--rtol", type=float, default=1e-8)
     ap.add_argument("--max-iterations", type=int, default=5000)
-    ap.add_argument("--degree", type=int, default=4, help="Chebyshev degree of the preconditioner")
+    ap.add_argument("--precond", default="multigrid,chebyshev",
+                    help="preconditioners (name[:degree]) for the block-PCG figures")
     ap.add_argument("--scatter", default="colour", choices=["colour", "atomic"])
     ap.add_argument("--repeats", type=int, default=10)
     ap.add_argument("--rcm-max", type=float, default=3e6, help="RCM only up to this many dofs")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
     args = ap.parse_args(argv)
-    blocks = [int(b) for b in args.blocks.split(",")]
+    blocks = [int(b) for b in (args.blocks or ("1,2" if args.tiny else "1,8,16,32")).split(",")]
     report = Report()
     sim = bool(config.ENABLE_CUDASIM)
     dev = cuda.get_current_device()
@@ -146,11 +154,14 @@ def main(argv=None):
     name = name.decode() if isinstance(name, bytes) else str(name)
     report(f"crustgf GPU benchmark {dt.datetime.now():%Y-%m-%d %H:%M}  device: {name}"
            + ("  (CUDA SIMULATOR: numbers meaningless)" if sim else ""))
+    if args.cubes:
+        cubes = [int(c) for c in args.cubes.split(",")]
     if args.tiny:
-        cubes, blocks, args.repeats = [1, 2], [1, 2], 1
+        cubes, args.repeats = (cubes if args.cubes else [1, 2]), 1
         bandwidth = copy_bandwidth(1000, 1)
     else:
-        cubes = [cube_for_dofs(float(s)) for s in args.sizes.split(",")]
+        if not args.cubes:
+            cubes = [cube_for_dofs(float(s)) for s in args.sizes.split(",")]
         if not args.no_largest:
             cubes.append(largest_cube(blocks))
         bandwidth = copy_bandwidth(1 << 27, args.repeats)
