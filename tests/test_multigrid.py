@@ -44,8 +44,9 @@ def test_prolongation_reproduces_linear_fields():
 
 
 def test_galerkin_coarse_operator_is_the_tet4_stiffness():
-    """P^T K10 P (the quadratic stiffness, fixed dofs removed) equals the linear-element
-    stiffness of the same tetrahedra assembled by crustgf.fem: P1 is a subspace of P2."""
+    """P^T K10 P (the quadratic stiffness from the backend's own TET10 element tables, fixed dofs
+    removed) equals the linear-element stiffness of the same tetrahedra assembled by crustgf.fem
+    (P1 is a subspace of P2), and p1_stiffness's renumbering gives that matrix."""
     nodes, cells, mu, lam, data = _layered_data()
     k10 = HostOps(data).k64
     p, vertices, coarse_free = p1_prolongation(data)

@@ -7,9 +7,9 @@ independent of the mesh size, which is what makes 10M-dof solves cheap.
 
 Coarse level 1, the linear (TET4) space on the same tetrahedra: it is a subspace of the quadratic
 one, with prolongation P (a vertex node copies its value, an edge node takes the mean of its two
-vertices), so the Galerkin operator P^T K P is exactly the TET4 stiffness of the same elements;
-it is assembled here from the barycentric gradients (about 1/8 of the dofs, 1/10 of the nonzeros
-of the quadratic matrix, which is never assembled). The TET4 matrix is coarsened further by
+vertices), so the Galerkin operator P^T K P is exactly the TET4 stiffness of the same elements,
+assembled here by crustgf.fem (about 1/8 of the dofs and 1/10 of the nonzeros of the quadratic
+matrix, which is never assembled). The TET4 matrix is coarsened further by
 pyamg's smoothed aggregation with the six rigid-body modes (cpu_amg.AmgVCycle: levels, Chebyshev
 bounds, coarsest level inverted densely). The cycle, with S Chebyshev smoothing (block Jacobi on
 the TET10 level through the matrix-free float32 EBE product, point Jacobi on the CSR levels):
@@ -27,6 +27,7 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
+from ...fem.assembly import assemble_stiffness
 from ..cpu_amg import AmgVCycle, rigid_body_modes
 from .problem_data import MeshData
 from .tet10 import EDGES
@@ -54,28 +55,15 @@ def p1_prolongation(data: MeshData) -> tuple[sp.csr_matrix, np.ndarray, np.ndarr
     return (sp.diags(data.mask) @ p[:, coarse_free]).tocsr(), vertices, coarse_free
 
 
-def p1_stiffness(data: MeshData, vertices: np.ndarray, chunk=200_000) -> sp.csr_matrix:
-    """The TET4 stiffness of the mesh's tetrahedra on the vertex dofs 3 c + i (float64):
-    K_e[a i, b j] = V (lam g_a,i g_b,j + mu g_a,j g_b,i + mu delta_ij g_a . g_b), g_a the
-    (constant) barycentric gradients."""
+def p1_stiffness(data: MeshData, vertices: np.ndarray) -> sp.csr_matrix:
+    """The TET4 stiffness of the mesh's tetrahedra on the vertex dofs 3 c + i (float64), with
+    crustgf.fem's assembly (per-element moduli recovered from V*mu, V*lambda and the gradients:
+    det[g_1; g_2; g_3] = 1 / (6 V))."""
     coarse = np.full(data.n_nodes, -1, dtype=np.int64)
     coarse[vertices] = np.arange(len(vertices))
-    n = 3 * len(vertices)
-    total = sp.csr_matrix((n, n))
-    eye = np.eye(3)
-    for s in range(0, len(data.cells), chunk):
-        g = data.grads[s:s + chunk].reshape(-1, 4, 3)
-        vlam, vmu = data.vlam[s:s + chunk], data.vmu[s:s + chunk]
-        gg = np.einsum("eai,ebj->eaibj", g, g)
-        lap = np.einsum("eak,ebk->eab", g, g)
-        ke = (vlam[:, None, None, None, None] * gg + vmu[:, None, None, None, None]
-              * (gg.transpose(0, 1, 4, 3, 2) + lap[:, :, None, :, None] * eye[None, None, :, None, :]))
-        dof = (3 * coarse[data.cells[s:s + chunk, :4].astype(np.int64)][:, :, None]
-               + np.arange(3)).reshape(-1, 12)
-        rows = np.repeat(dof, 12, axis=1).ravel()
-        cols = np.tile(dof, (1, 12)).ravel()
-        total = total + sp.csr_matrix((ke.reshape(-1), (rows, cols)), shape=(n, n))
-    return total.tocsr()
+    volume = 1.0 / (6.0 * np.linalg.det(data.grads.reshape(-1, 4, 3)[:, 1:, :]))
+    return assemble_stiffness(data.coords[vertices], coarse[data.cells[:, :4]],
+                              data.vmu / volume, data.vlam / volume)
 
 
 class _CsrLevel:
