@@ -76,6 +76,12 @@ class DeviceOps:
         self.zero(y)
         launch_ebe(self.kernel32, self.offsets, self.cells, *self.f32, x, y)
 
+    def residual_low(self, r, x, t):
+        """t = r - K x in float32, fused: t starts as r and the EBE kernel subtracts K x."""
+        self.n_applies_low += 1
+        self.copy_cast(r, t)
+        launch_ebe(self.kernel32, self.offsets, self.cells, *self.f32, x, t, scale=-1.0)
+
     # --- BLAS-1
     def _groups(self, k):
         return int(max(1, min(self.n_dof // ROWS_PER_DOT_THREAD, MAX_DOT_THREADS // k)))

@@ -1,4 +1,6 @@
-"""Numba-CUDA kernels of the matrix-free element-by-element TET10 stiffness product Y += K X.
+"""Numba-CUDA kernels of the matrix-free element-by-element TET10 stiffness product
+Y += scale * K X (scale 1: the product into a zeroed Y; scale -1 into Y = R: the residual R - K X
+in one pass, fused).
 
 Layout (chosen for coalescing): a block of k right-hand sides is stored k-interleaved, X[dof, c]
 C-ordered with shape (ndof, k), dof = 3 * node + component. One thread handles one (element,
@@ -40,7 +42,7 @@ def _make_kernel(dtype, atomic: bool):
     qb4 = 4.0 * QB
 
     @cuda.jit(fastmath=False)
-    def ebe_apply(start, count, cells, grads, vlam, vmu, mask, X, Y):
+    def ebe_apply(start, count, cells, grads, vlam, vmu, mask, scale, X, Y):
         k = X.shape[1]
         u = cuda.local.array((10, 3), dtype)
         y = cuda.local.array((10, 3), dtype)
@@ -116,9 +118,9 @@ def _make_kernel(dtype, atomic: bool):
                 for i in range(3):
                     d = 3 * n + i
                     if atomic:
-                        cuda.atomic.add(Y, (d, c), mask[d] * y[a, i])
+                        cuda.atomic.add(Y, (d, c), scale * mask[d] * y[a, i])
                     else:
-                        Y[d, c] += mask[d] * y[a, i]
+                        Y[d, c] += scale * mask[d] * y[a, i]
 
     return ebe_apply
 
@@ -131,15 +133,16 @@ def ebe_kernel(dtype_name: str, atomic: bool):
     return _KERNELS[key]
 
 
-def launch_ebe(kernel, offsets, cells, grads, vlam, vmu, mask, X, Y, stream=0):
-    """Y += mask * (K X) over element groups offsets[g]:offsets[g+1] (one launch per group).
+def launch_ebe(kernel, offsets, cells, grads, vlam, vmu, mask, X, Y, scale=1.0, stream=0):
+    """Y += scale * mask * (K X) over element groups offsets[g]:offsets[g+1] (one launch per group).
 
     Y must be zeroed by the caller when Y = K X is wanted.
     """
     k = X.shape[1]
+    scale = Y.dtype.type(scale)  # float32 kernels stay in float32 arithmetic
     for g in range(len(offsets) - 1):
         start, count = int(offsets[g]), int(offsets[g + 1] - offsets[g])
         if count == 0:
             continue
         blocks, threads = grid(count * k, THREADS)
-        kernel[blocks, threads, stream](start, count, cells, grads, vlam, vmu, mask, X, Y)
+        kernel[blocks, threads, stream](start, count, cells, grads, vlam, vmu, mask, scale, X, Y)

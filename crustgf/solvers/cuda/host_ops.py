@@ -72,6 +72,10 @@ class HostOps:
         self.n_applies_low += 1
         y[...] = self.k32 @ x
 
+    def residual_low(self, r, x, t):
+        self.n_applies_low += 1
+        t[...] = r - self.k32 @ x
+
     # --- BLAS-1
     def dots(self, a, b):
         return np.einsum("ij,ij->j", a, b)

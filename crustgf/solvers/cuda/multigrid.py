@@ -142,17 +142,13 @@ class PMultigrid:
         ops.copy_cast(r, r32)
         ops.copy_cast(self.fine.smooth(r32), x)
         if self.p is not None:
-            self._fine_residual(r32, x, t)
+            ops.residual_low(r32, x, t)
             ops.spmm(self.r, t, levels[0][0])
             self._cycle(0, levels)
             ops.spmm(self.p, levels[0][1], x, beta=1.0)
-        self._fine_residual(r32, x, t)
+        ops.residual_low(r32, x, t)
         ops.add_to(self.fine.smooth(t), x)
         ops.copy_cast(x, z)
-
-    def _fine_residual(self, r32, x, t):
-        self.ops.apply_low(x, t)
-        self.ops.subtract(r32, t, t)
 
     def _cycle(self, i, levels):
         """e_i = V_i(b_i) on the assembled levels (buffers: b, e, t, d, xs, kx per level)."""
