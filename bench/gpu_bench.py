@@ -4,11 +4,20 @@ Prints, in one run: the device, its measured device-to-device copy bandwidth, th
 product throughput (GDOF/s per right-hand side column, and the fraction of the copy bandwidth
 that the bytes the product must move represent), and block-PCG throughput (DOF * GF / s: dofs
 times Green's functions (columns) solved to rtol per second) for blocks of 1, 8, 16, 32
-right-hand sides, at ~1M and ~10M dofs and the largest size that fits, with the multigrid
-preconditioner (the default) and Chebyshev block Jacobi.
+right-hand sides with the multigrid preconditioner (the default), and Chebyshev block Jacobi at
+one block size for comparison, at ~1M and ~10M dofs; then the largest box whose working set for
+a 16-column block fits in 80 % of the free device memory (multigrid, k = 16 only), with the
+device memory in use. Lines go to the results file as they are printed, and items are skipped
+once --budget seconds have passed, so a run cut short still leaves its figures.
 
     python bench/gpu_bench.py                 # on a GPU; writes bench/results/gpu-<device>-<date>.txt
     python bench/gpu_bench.py --tiny          # end-to-end check in the CUDA simulator (no GPU)
+
+On a lent H200 (device tool): the image has numba, numba-cuda, scipy and h5py but not pyamg (the
+multigrid setup) and gmsh/pyproj (not needed here): carry a pyamg wheel as the device README says
+(`.whl`, pip download --no-deps --only-binary=:all: --python-version 3.12 ... pyamg==5.2.1) and run
+`pip install --target /tmp/site .whl/*.whl; PYTHONPATH=/tmp/site:. PYTHONUNBUFFERED=1
+python3 bench/gpu_bench.py --out $OUT` (host set-up of the largest box takes minutes).
 
 Byte model of one EBE product (the least it must move): element data (10 int32 node ids,
 12 + 2 floats) once, X read once, Y zeroed, read and written once, and the mask.
@@ -42,12 +51,29 @@ MU, LAM = 3.0e10, 3.0e10  # Pa (Poisson's ratio 0.25)
 
 
 class Report:
-    def __init__(self):
+    """Prints each line and appends it to `path` (when given) at once."""
+
+    def __init__(self, path=None):
+        self.path = path
         self.lines = []
 
     def __call__(self, text=""):
         print(text, flush=True)
         self.lines.append(text)
+        if self.path is not None:
+            with open(self.path, "a") as f:
+                f.write(text + "\n")
+
+
+class Budget:
+    def __init__(self, seconds):
+        self.end = time.perf_counter() + seconds
+
+    def spent(self, report, what):
+        if time.perf_counter() > self.end:
+            report(f"{what}: skipped (time budget spent)")
+            return True
+        return False
 
 
 def timed(fn, repeats):
@@ -76,7 +102,7 @@ def ebe_bytes(ne, ndof, k, word):
     return ne * (10 * 4 + 14 * word) + ndof * k * word * 4 + ndof * word
 
 
-def bench_size(report, n, blocks, bandwidth, args):
+def bench_size(report, n, blocks, bandwidth, args, budget):
     nodes, cells = box_tet10(n, n, n, (1.0e5, 1.0e5, 1.0e5))
     free = free_dofs_from_fixed_nodes(len(nodes), fixed_box_nodes(nodes))
     t = time.perf_counter()
@@ -101,30 +127,35 @@ def bench_size(report, n, blocks, bandwidth, args):
                    f"{100 * frac32:5.1f}% bw")
             del x, y, x32, y32
     ops = DeviceOps(data, scatter=args.scatter)
-    for name in args.precond.split(","):
+    for i, name in enumerate(args.precond.split(",")):
         kind, _, degree = name.partition(":")
+        if budget.spent(report, f"-- {name}"):
+            continue
         t = time.perf_counter()
         precond = make_preconditioner(ops, kind, degree=int(degree) if degree else None)
         cuda.synchronize()
         levels = " / ".join(str(n) for n in getattr(precond, "sizes", []))
         report(f"-- {name}: setup {time.perf_counter() - t:.2f} s (host: Lanczos lmax"
                + (f", TET4 + AMG levels {levels} dofs)" if levels else ")"))
-        for k in blocks:
+        for k in (blocks if i == 0 else [b for b in blocks if b == args.compare_block] or blocks[-1:]):
+            if budget.spent(report, f"block PCG {name} k={k:2d}"):
+                continue
             b = rng.standard_normal((ndof, k)) * data.mask[:, None]
             cuda.synchronize()
             t = time.perf_counter()
             x, res, its = solve(ops, precond, b, args.rtol, args.max_iterations)
             sec = time.perf_counter() - t
+            free, total = cuda.current_context().get_memory_info()
             report(f"block PCG {name} k={k:2d}: {sec:8.2f} s, iterations {its.min()}-{its.max()}, "
                    f"max true residual {res.max():.1e}, {ndof * k / sec / 1e6:9.2f} MDOF*GF/s, "
-                   f"{sec / its.max() * 1e3:7.2f} ms/iteration")
+                   f"{sec / its.max() * 1e3:7.2f} ms/iteration, device memory in use "
+                   f"{(total - free) / 2**30:.1f} GiB")
         del precond
 
 
-def largest_cube(blocks):
-    """Largest box whose block-PCG working set (k = max block) fits in 80% of free memory."""
+def largest_cube(k):
+    """Largest box whose block-PCG working set for k columns fits in 80% of free memory."""
     free, _ = cuda.current_context().get_memory_info()
-    k = max(blocks)
     # f64 x r p q z b + compaction copies, f32 Chebyshev and multigrid work, mesh data and levels
     per_dof = (9 * 8 + 8 * 4) * k + 120
     return cube_for_dofs(0.8 * free / per_dof)
@@ -141,43 +172,46 @@ def main(argv=None):
     ap.add_argument("--max-iterations", type=int, default=5000)
     ap.add_argument("--precond", default="multigrid,chebyshev",
                     help="preconditioners (name[:degree]) for the block-PCG figures")
+    ap.add_argument("--compare-block", type=int, default=16,
+                    help="block size at which the other preconditioners are timed")
+    ap.add_argument("--largest-block", type=int, default=16, help="block size of the largest box")
+    ap.add_argument("--budget", type=float, default=540.0, help="seconds; later items are skipped")
     ap.add_argument("--scatter", default="colour", choices=["colour", "atomic"])
     ap.add_argument("--repeats", type=int, default=10)
     ap.add_argument("--rcm-max", type=float, default=3e6, help="RCM only up to this many dofs")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
     args = ap.parse_args(argv)
     blocks = [int(b) for b in (args.blocks or ("1,2" if args.tiny else "1,8,16,32")).split(",")]
-    report = Report()
     sim = bool(config.ENABLE_CUDASIM)
     dev = cuda.get_current_device()
     name = getattr(dev, "name", "CUDA simulator")
     name = name.decode() if isinstance(name, bytes) else str(name)
+    path = None
+    if not sim:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
+        path = Path(args.out) / f"gpu-{slug}-{dt.datetime.now():%Y%m%d-%H%M}.txt"
+    report = Report(path)
+    budget = Budget(args.budget)
     report(f"crustgf GPU benchmark {dt.datetime.now():%Y-%m-%d %H:%M}  device: {name}"
            + ("  (CUDA SIMULATOR: numbers meaningless)" if sim else ""))
+    sizes = []  # (cubes, blocks)
     if args.cubes:
-        cubes = [int(c) for c in args.cubes.split(",")]
+        sizes = [(int(c), blocks) for c in args.cubes.split(",")]
     if args.tiny:
-        cubes, args.repeats = (cubes if args.cubes else [1, 2]), 1
+        sizes, args.repeats = (sizes or [(1, blocks), (2, blocks)]), 1
         bandwidth = copy_bandwidth(1000, 1)
     else:
-        if not args.cubes:
-            cubes = [cube_for_dofs(float(s)) for s in args.sizes.split(",")]
+        sizes = sizes or [(cube_for_dofs(float(s)), blocks) for s in args.sizes.split(",")]
         if not args.no_largest:
-            cubes.append(largest_cube(blocks))
+            sizes.append((largest_cube(args.largest_block), [args.largest_block]))
         bandwidth = copy_bandwidth(1 << 27, args.repeats)
     report(f"device copy bandwidth (read + write): {bandwidth / 1e9:.1f} GB/s")
-    for n in cubes:
-        bench_size(report, n, blocks, bandwidth, args)
-    if not sim:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
-        path = out / f"gpu-{slug}-{dt.datetime.now():%Y%m%d-%H%M}.txt"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text("\n".join(report.lines) + "\n")
-        os.replace(tmp, path)
+    for n, size_blocks in sizes:
+        if not budget.spent(report, f"\n== box {n}^3 cubes"):
+            bench_size(report, n, size_blocks, bandwidth, args, budget)
+    if path is not None:
         print(f"wrote {path}")
-
 
 if __name__ == "__main__":
     main()
