@@ -22,7 +22,7 @@ MAX_DOT_THREADS = 65536  # partial sums per dot (over all columns) copied back t
 class DeviceOps:
     """Block vectors are device arrays (ndof, k), C order (k-interleaved), internal numbering."""
 
-    def __init__(self, data: MeshData, scatter: str = "colour"):
+    def __init__(self, data: MeshData, scatter: str = "colour", max_registers: int | None = None):
         if scatter not in ("colour", "atomic"):
             raise ValueError(f"scatter must be 'colour' or 'atomic', got {scatter!r}")
         self.data = data
@@ -35,8 +35,8 @@ class DeviceOps:
         self.f64 = tuple(cuda.to_device(a) for a in (data.grads, data.vlam, data.vmu, data.mask))
         self.f32 = tuple(cuda.to_device(a.astype(np.float32))
                          for a in (data.grads, data.vlam, data.vmu, data.mask))
-        self.kernel64 = ebe_kernel("float64", atomic)
-        self.kernel32 = ebe_kernel("float32", atomic)
+        self.kernel64 = ebe_kernel("float64", atomic, max_registers)
+        self.kernel32 = ebe_kernel("float32", atomic, max_registers)
 
     # --- data movement
     def from_host(self, a):
