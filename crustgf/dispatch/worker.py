@@ -7,9 +7,9 @@ part); later tasks of the same spec reuse it. The cache is keyed by (model path,
 structure, solver options), and a changed model file is never served by a stale solver. A process
 keeps ONE solver: a task of another structure retires the old one, which is released as soon as
 no task (thread) uses it (a PARDISO factor of a large model is gigabytes, and an ensemble has a
-structure per variant). Tasks are submitted
-structure by structure, so each process builds each structure's solver about once. The model
-path must be readable by every worker (a shared file system on a cluster).
+structure per variant). Tasks are submitted structure by structure, so each process builds each
+structure's solver about once. The model path must be readable by every worker (a shared file
+system on a cluster).
 """
 
 from __future__ import annotations

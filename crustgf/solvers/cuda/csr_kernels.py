@@ -1,5 +1,5 @@
 """Numba-CUDA kernels for the assembled levels of the multigrid preconditioner (multigrid.py):
-CSR matrix times a block of vectors, point-Jacobi Chebyshev steps, and y += x.
+CSR matrix times a block of vectors and point-Jacobi Chebyshev steps.
 
 Block vectors are (n, k), k-interleaved, visited in grid-stride loops over (row, column) pairs as
 in vector_kernels.py: the threads of one row read the same matrix entries (cached) and
@@ -49,11 +49,3 @@ def point_chebyshev_step(r, kx, dinv, c1, c2, d, x):
         v = c1 * d[i, c] + c2 * dinv[i] * (r[i, c] - kx[i, c])
         d[i, c] = v
         x[i, c] += v
-
-
-@cuda.jit
-def add_to(a, y):
-    """y += a."""
-    k = y.shape[1]
-    for f in range(cuda.grid(1), y.shape[0] * k, cuda.gridsize(1)):
-        y[f // k, f % k] += a[f // k, f % k]

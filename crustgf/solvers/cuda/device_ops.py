@@ -124,7 +124,7 @@ class DeviceOps:
         vk.copy_cast[vk.grid(src.size)](src, dst)
 
     def add_to(self, a, y):
-        ck.add_to[vk.grid(y.size)](a, y)
+        vk.add_to[vk.grid(y.size)](a, y)
 
     # --- assembled (multigrid) levels, float32
     def matrix(self, a):

@@ -29,6 +29,7 @@ import scipy.sparse as sp
 
 from ...fem.assembly import assemble_stiffness
 from ..cpu_amg import AmgVCycle, rigid_body_modes
+from .preconditioner import Chebyshev, chebyshev_coefficients
 from .problem_data import MeshData
 from .tet10 import EDGES
 
@@ -67,49 +68,36 @@ def p1_stiffness(data: MeshData, vertices: np.ndarray) -> sp.csr_matrix:
 
 
 class _CsrLevel:
-    """One assembled level on the ops side: A, P, R, diagonal inverse, Chebyshev bounds."""
+    """One assembled level on the ops side: A, P, R, diagonal inverse, Chebyshev smoother."""
 
     def __init__(self, ops, level, degree):
         self.ops = ops
-        self.n = level.A.shape[0]
         self.a = ops.matrix(level.A)
         self.p = None if level.P is None else ops.matrix(level.P)
         self.r = None if level.R is None else ops.matrix(level.R)
         self.dinv = ops.vector(level.dinv)
-        self.upper, self.lower = level.upper, level.lower
-        self.degree = degree
+        self.first, self.steps = chebyshev_coefficients(level.lower, level.upper, degree)
 
     def smooth(self, b, d, x, kx):
-        """x = p(D^-1 A) D^-1 b, the Chebyshev polynomial of the level (degree products - 1)."""
-        ops = self.ops
-        theta = 0.5 * (self.upper + self.lower)
-        delta = 0.5 * (self.upper - self.lower)
-        sigma = theta / delta
-        rho = 1.0 / sigma
-        ops.point_chebyshev_first(b, self.dinv, 1.0 / theta, d, x)
-        for _ in range(self.degree - 1):
-            ops.spmm(self.a, x, kx)
-            rho_new = 1.0 / (2.0 * sigma - rho)
-            ops.point_chebyshev_step(b, kx, self.dinv, rho_new * rho, 2.0 * rho_new / delta, d, x)
-            rho = rho_new
+        """x = p(D^-1 A) D^-1 b, the level's Chebyshev polynomial (degree - 1 products)."""
+        self.ops.point_chebyshev_first(b, self.dinv, self.first, d, x)
+        for c1, c2 in self.steps:
+            self.ops.spmm(self.a, x, kx)
+            self.ops.point_chebyshev_step(b, kx, self.dinv, c1, c2, d, x)
 
 
 class PMultigrid:
     """p-multigrid V-cycle preconditioner: `apply(r, z)` with r, z float64 ops blocks."""
 
     def __init__(self, ops, degree=2, coarse_degree=2, ratio=30.0, max_coarse=600):
-        from .preconditioner import Chebyshev
-
-        self.ops = ops
-        self.degree = int(degree)
-        self.fine = Chebyshev(ops, degree=degree, ratio=ratio)
-        data = ops.data
-        p, vertices, coarse_free = p1_prolongation(data)
-        triples = coarse_free.reshape(-1, 3) if len(coarse_free) % 3 == 0 else None
-        if triples is None or np.any(triples - triples[:, :1] != np.arange(3)) or np.any(triples[:, 0] % 3):
+        node_mask = ops.data.mask.reshape(-1, 3)
+        if np.any(node_mask.min(axis=1) != node_mask.max(axis=1)):
             raise ValueError("multigrid needs whole nodes fixed (all three components)")
+        self.ops = ops
+        self.fine = Chebyshev(ops, degree=degree, ratio=ratio)
+        p, vertices, coarse_free = p1_prolongation(ops.data)
         self.p = self.r = None  # no free vertex (a tiny model): smoothing only
-        self.levels, self.sizes, self.n_levels, self.operator_complexity = [], [], 1, 1.0
+        self.levels, self.sizes, self.n_levels = [], [], 1
         if len(coarse_free):
             self._build_coarse(p, vertices, coarse_free, coarse_degree, max_coarse)
         self._work = None
@@ -120,7 +108,6 @@ class PMultigrid:
         modes = rigid_body_modes(data.coords[vertices])[coarse_free]
         amg = AmgVCycle(kc, modes, max_coarse=max_coarse, degree=coarse_degree)
         self.n_levels = amg.n_levels + 1
-        self.operator_complexity = amg.operator_complexity
         self.p, self.r = ops.matrix(p), ops.matrix(p.T.tocsr())
         self.levels = [_CsrLevel(ops, lev, coarse_degree) for lev in amg.levels[:-1]]
         coarsest = amg.levels[-1].A
@@ -140,7 +127,7 @@ class PMultigrid:
         ops = self.ops
         (r32, x, t), levels = self._buffers(r.shape[1])
         ops.copy_cast(r, r32)
-        ops.copy_cast(self.fine.smooth(r32), x)
+        self.fine.smooth(r32, out=x)
         if self.p is not None:
             ops.residual_low(r32, x, t)
             ops.spmm(self.r, t, levels[0][0])

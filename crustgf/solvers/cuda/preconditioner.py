@@ -22,6 +22,22 @@ from .block_pcg import block_pcg
 SAFETY = 1.1
 
 
+def chebyshev_coefficients(lower, upper, degree):
+    """The Chebyshev iteration on [lower, upper] from x = 0, as the smoothers here use it:
+    d = x = first * Dinv r, then for each (c1, c2) of steps: d = c1 d + c2 Dinv (r - A x), x += d
+    (degree - 1 steps, one product with A each). Returns (first, steps)."""
+    theta = 0.5 * (upper + lower)
+    delta = 0.5 * (upper - lower)
+    sigma = theta / delta
+    rho = 1.0 / sigma
+    steps = []
+    for _ in range(degree - 1):
+        rho_new = 1.0 / (2.0 * sigma - rho)
+        steps.append((rho_new * rho, 2.0 * rho_new / delta))
+        rho = rho_new
+    return 1.0 / theta, steps
+
+
 class Jacobi:
     """Point ('point') or 3x3 nodal block ('block') Jacobi in float64."""
 
@@ -68,20 +84,17 @@ class Chebyshev:
             self._work = tuple(self.ops.empty(k, low=True) for _ in range(4))
         return self._work
 
-    def smooth(self, r):
-        """p(D^-1 K) D^-1 r in float32 (r float64 or float32); returns an internal buffer."""
+    def smooth(self, r, out=None):
+        """p(D^-1 K) D^-1 r in float32 (r float64 or float32), accumulated in `out` (float32)
+        when given, else in an internal buffer; returns it."""
         ops = self.ops
         r_low, d, x, kx = self._buffers(r.shape[1])
-        theta = 0.5 * (self.lmax + self.lmin)
-        delta = 0.5 * (self.lmax - self.lmin)
-        sigma = theta / delta
-        rho = 1.0 / sigma
-        ops.chebyshev_first(r, self.dinv, 1.0 / theta, r_low, d, x)
-        for _ in range(self.degree - 1):
+        x = x if out is None else out
+        first, steps = chebyshev_coefficients(self.lmin, self.lmax, self.degree)
+        ops.chebyshev_first(r, self.dinv, first, r_low, d, x)
+        for c1, c2 in steps:
             ops.apply_low(x, kx)
-            rho_new = 1.0 / (2.0 * sigma - rho)
-            ops.chebyshev_step(r_low, kx, self.dinv, rho_new * rho, 2.0 * rho_new / delta, d, x)
-            rho = rho_new
+            ops.chebyshev_step(r_low, kx, self.dinv, c1, c2, d, x)
         return x
 
     def apply(self, r, z):

@@ -110,6 +110,14 @@ def update_p(p, z, beta):
 
 
 @cuda.jit
+def add_to(a, y):
+    """y += a."""
+    k = y.shape[1]
+    for f in range(cuda.grid(1), y.shape[0] * k, cuda.gridsize(1)):
+        y[f // k, f % k] += a[f // k, f % k]
+
+
+@cuda.jit
 def subtract(b, y, r):
     """r = b - y."""
     k = b.shape[1]
