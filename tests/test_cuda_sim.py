@@ -77,7 +77,7 @@ def test_ebe_product_equals_assembled_matrix(scatter, boxes, k):
     nodes, cells, mu, lam = layered_box(*boxes)
     free = np.arange(3 * len(nodes))  # no constraint: the full K
     data, ops = device_ops(nodes, cells, mu, lam, free, scatter=scatter)
-    if boxes != (1, 1, 2):
+    if boxes != (1, 1, 2) and backend.simulator_enabled():  # a GPU's launch cap is far higher
         assert np.diff(ops.offsets).max() * k > vector_kernels.MAX_THREADS
     K = assemble_stiffness(nodes, cells, mu, lam)
     X = np.random.default_rng(1).standard_normal((3 * len(nodes), k))
