@@ -14,7 +14,9 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .config import BACKENDS, METHODS
 from .errors import CrustgfError
+from .formats import FORMATS
 
 
 class _Ctx:
@@ -86,11 +88,11 @@ def info(model: Path) -> None:
 
 
 def _solve_options(f):
-    f = click.option("--backend", type=click.Choice(["auto", "cpu", "cuda"]), default=None,
+    f = click.option("--backend", type=click.Choice(BACKENDS), default=None,
                      help="auto: cuda when a GPU is usable, else cpu.")(f)
     f = click.option("--batch", type=int, default=None, help="Right-hand sides solved together.")(f)
     f = click.option("--rtol", type=float, default=None, help="Relative residual target.")(f)
-    f = click.option("--method", type=click.Choice(["auto", "direct", "amg-cg"]), default=None,
+    f = click.option("--method", type=click.Choice(METHODS), default=None,
                      help="CPU method (auto picks by size and memory).")(f)
     f = click.option("--workers", type=int, default=None, help="Local worker processes.")(f)
     f = click.option("--scheduler", type=str, default=None,
@@ -131,13 +133,14 @@ def run(config: Path, output: Path, **opts) -> None:
 
 @main.command()
 @click.argument("gf", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", required=True, type=click.Choice(["npz", "csv", "matrix"]))
+@click.option("--format", "fmt", required=True, type=click.Choice(list(FORMATS)),
+              help="npz (every array), csv (long table), matrix (G as .npz or .csv), csi or altar (a folder).")
 @click.option("-o", "--output", "output", required=True, type=click.Path(path_type=Path))
 @click.option("--variant", default=None, help="Structure variant to export (default: reference).")
 @click.option("--allow-missing", is_flag=True, help="Export even if some solves are unfinished (NaN).")
 @_guard
 def export(gf: Path, fmt: str, output: Path, variant: str | None, allow_missing: bool) -> None:
-    """Export Green's functions to npz, csv or an inversion-ready matrix."""
+    """Export Green's functions: npz, csv, an inversion-ready matrix, or the inputs of CSI or AlTar."""
     from .export import export_greens_functions
 
     export_greens_functions(gf, fmt, output, variant=variant, allow_missing=allow_missing)
@@ -228,6 +231,34 @@ def ensemble(gf: Path, out: Path, slip_model, noise_sigma_mm, seed, edges) -> No
     from .ensemble import run_ensemble
 
     run_ensemble(gf, out, slip_model=slip_model, noise_sigma_mm=noise_sigma_mm, seed=seed, edges=edges)
+
+
+@main.command()
+@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("crustgf-demo"), show_default=True,
+              help="Output folder (created; re-running resumes).")
+@click.option("--config", type=click.Path(path_type=Path), default=None,
+              help="Config to run instead of the shipped coarse Nankai model.")
+@click.option("--backend", type=click.Choice(BACKENDS), default=None,
+              help="Solver backend (default: the config's, else auto).")
+@_guard
+def demo(out: Path, config, backend) -> None:
+    """The Nankai Trough demo end to end: mesh, solve, exports, plots (runs from an installed package)."""
+    from .demo import DEFAULT_CONFIG, run_demo
+
+    run_demo(out, config or DEFAULT_CONFIG, {} if backend is None else {"backend": backend}, quiet=_Ctx.quiet)
+
+
+@main.command()
+@click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder holding donet_stations.csv (default: the package's data folder).")
+@click.option("--spacing", type=float, default=None, help="Land grid spacing in degrees (default 0.25).")
+@_guard
+def stationsets(data_dir, spacing) -> None:
+    """Regenerate the shipped Nankai station sets (DONET + a synthetic land GNSS grid; needs the plot extra)."""
+    from .stationsets import DATA_DIR, DEFAULT_SPACING, write_station_sets
+
+    for path in write_station_sets(data_dir or DATA_DIR, spacing or DEFAULT_SPACING):
+        click.echo(f"wrote {path}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ConfigError, CrustgfError
+from .fem.material import lame_lambda, poisson_ratio, shear_modulus
 from .geometry.frames import rectangle_corners
 from .projection import Projection
 from .tables import read_depth_grid, read_station_file
@@ -56,16 +57,15 @@ class Layer:
 
     @property
     def mu(self) -> float:
-        return self.density * self.vs**2
+        return shear_modulus(self.vs, self.density)
 
     @property
     def lam(self) -> float:
-        return self.density * self.vp**2 - 2.0 * self.mu
+        return lame_lambda(self.vp, self.vs, self.density)
 
     @property
     def poisson(self) -> float:
-        r = (self.vp / self.vs) ** 2
-        return (r - 2.0) / (2.0 * (r - 1.0))
+        return poisson_ratio(self.vp, self.vs)
 
 
 @dataclass
@@ -162,9 +162,30 @@ KM = 1000.0  # m
 KM_S = 1000.0  # m/s per km/s
 G_CM3 = 1000.0  # kg/m^3 per g/cm^3
 
+# Solver backend and CPU method names: listed here only (the CLI, the solve and the solvers use these).
 BACKENDS = ("auto", "cpu", "cuda")
 METHODS = ("auto", "direct", "amg-cg")
 FAULT_TYPES = ("rectangle", "grid")
+
+
+def parse_stored_config(text: str, source: str | None = None) -> dict:
+    """A config's TOML text as stored in a model or GF file (already validated when meshing).
+
+    The one place that parses stored config text. Unreadable text gives {} when `source` is None,
+    else a one-line CrustgfError naming `source`.
+    """
+    try:
+        return tomllib.loads(text or "")
+    except tomllib.TOMLDecodeError as exc:
+        if source is None:
+            return {}
+        raise CrustgfError(f"{source}: stored config is not valid TOML ({exc})") from None
+
+
+def stored_origin(text: str) -> tuple[float, float] | None:
+    """domain.origin (lon, lat) of a stored config text, or None."""
+    origin = parse_stored_config(text).get("domain", {}).get("origin")
+    return (float(origin[0]), float(origin[1])) if origin else None
 
 
 def load_config(path) -> Config:
@@ -212,12 +233,6 @@ def apply_variant(layers: list[Layer], variant: Variant) -> list[Layer]:
                     setattr(new, prop, scale * getattr(layer, prop))
         out.append(new)
     return out
-
-
-def poisson_ratio(vp: float, vs: float) -> float:
-    """nu = (r - 2) / (2 (r - 1)), r = (vp/vs)^2; physical (0 < nu < 0.5) exactly when r > 2."""
-    r = (vp / vs) ** 2
-    return math.inf if r == 1.0 else (r - 2.0) / (2.0 * (r - 1.0))
 
 
 # --- the problem collector and typed access to TOML tables ---------------------------------------

@@ -1,6 +1,6 @@
 """The one-command demo: the coarse Nankai Trough model from config to plots (`make demo`).
 
-    python -m crustgf.demo --out DIR [--config configs/nankai-coarse.toml] [--backend auto]
+    crustgf demo [--out DIR] [--config CONFIG] [--backend auto]
 
 Steps (library calls, no subprocesses): mesh -> solve (every subfault, strike- and dip-slip) ->
 export (npz, csv, inversion-ready matrix) -> plots (layout, a cross-section through the Kii
@@ -11,8 +11,6 @@ subfaults are solved).
 
 from __future__ import annotations
 
-import argparse
-import sys
 import time
 from pathlib import Path
 
@@ -49,11 +47,11 @@ class Steps:
 def nearest_subfault(model_path: Path, lon: float, lat: float) -> int:
     """Index of the subfault whose centroid is nearest (horizontally) to lon, lat."""
     from .modelfile import read_model
-    from .plot import origin_from_config_text
+    from .config import stored_origin
     from .projection import Projection
 
     model = read_model(model_path)
-    origin = origin_from_config_text(model.config_text)
+    origin = stored_origin(model.config_text)
     if origin is None:
         return 0
     x, y = Projection(origin).to_xy(lon, lat)
@@ -104,25 +102,3 @@ def run_demo(out: Path, config: Path = DEFAULT_CONFIG, solve_options: dict | Non
     print("[demo] timings:\n" + steps.summary(), flush=True)
     print(f"[demo] outputs in {out}:", *sorted(p.name for p in paths.values()), sep="\n  ", flush=True)
     return paths
-
-
-def main(argv=None) -> int:
-    from .errors import CrustgfError
-
-    p = argparse.ArgumentParser(description="crustgf demo: the coarse Nankai Trough model, end to end.")
-    p.add_argument("--out", type=Path, required=True, help="output folder (created)")
-    p.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config (default: nankai-coarse)")
-    p.add_argument("--backend", choices=["auto", "cpu", "cuda"], default=None, help="solver backend")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
-    args = p.parse_args(argv)
-    options = {} if args.backend is None else {"backend": args.backend}
-    try:
-        run_demo(args.out, args.config, options, quiet=args.quiet)
-    except CrustgfError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

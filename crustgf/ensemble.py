@@ -170,9 +170,3 @@ def run_ensemble(gf_path, out, slip_model=None, noise_sigma_mm: float = 0.0, see
     _figure(out / "ensemble.png", ref, m_true, rows, slips)
     echo(format_table(rows))
     return rows
-
-
-if __name__ == "__main__":  # python -m crustgf.ensemble GF.h5 --out DIR ...
-    from .cli import main
-
-    main.commands["ensemble"].main(args=sys.argv[1:], prog_name="python -m crustgf.ensemble")

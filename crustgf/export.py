@@ -1,25 +1,11 @@
-"""`crustgf export`: Green's functions to npz, csv or an inversion-ready matrix (crustgf/formats/)."""
+"""`crustgf export`: Green's functions to npz, csv, an inversion-ready matrix, CSI or AlTar (crustgf/formats/)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import CrustgfError
+from .formats import writer
 from .gfread import load_greens_functions
-
-FORMATS = ("npz", "csv", "matrix")
-
-
-def _writer(fmt: str):
-    if fmt == "npz":
-        from .formats.npz import write_npz as write
-    elif fmt == "csv":
-        from .formats.csv import write_csv as write
-    elif fmt == "matrix":
-        from .formats.matrix import write_matrix as write
-    else:
-        raise CrustgfError(f"--format: unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
-    return write
 
 
 def export_greens_functions(gf, fmt: str, output, variant: str | None = None,
@@ -29,7 +15,7 @@ def export_greens_functions(gf, fmt: str, output, variant: str | None = None,
     Refuses (CrustgfError) when some unit-slip solves are not done, unless allow_missing: then the
     missing values are exported as NaN and the provenance lines say how many are missing.
     """
-    write = _writer(fmt)
+    write = writer(fmt)
     data = load_greens_functions(gf, variant=variant)
     if not allow_missing:
         data.require_complete("export")

@@ -48,6 +48,8 @@ class GreensFunctions:
     station_lonlat: np.ndarray | None
     subfaults: Subfaults
     done: np.ndarray  # (n_subfaults, 2) bool
+    residual: np.ndarray | None = None  # (n_subfaults, 2) final relative residual of each solve
+    iterations: np.ndarray | None = None  # (n_subfaults, 2) iterations of each solve (-1: never attempted)
     layers: dict = field(default_factory=dict)  # name -> array, from .../model/layers
     attrs: dict = field(default_factory=dict)  # root attributes (strings / scalars)
     variant: str | None = None  # None: the reference structure
@@ -180,6 +182,8 @@ def load_greens_functions(path, variant: str | None = None) -> GreensFunctions:
             station_lonlat=np.asarray(stations["lonlat"][()], float) if "lonlat" in stations else None,
             subfaults=_read_subfaults(f, path),
             done=done if done is not None else np.ones(disp.shape[2:], dtype=bool),
+            residual=np.asarray(base["solve/residual"][()], float) if "solve/residual" in base else None,
+            iterations=np.asarray(base["solve/iterations"][()]) if "solve/iterations" in base else None,
             layers=_read_group_arrays(base["model/layers"]) if "model/layers" in base else {},
             attrs={k: _attr(v) for k, v in f.attrs.items()},
             variant=variant,
@@ -205,11 +209,13 @@ def _check_shapes(gf: GreensFunctions) -> None:
 
 def origin_lonlat(gf: GreensFunctions):
     """(lon, lat) of the local frame's origin from the config text in the file, or None."""
-    import tomllib
+    from .config import stored_origin
 
-    text = gf.attrs.get("config", "")
-    try:
-        origin = tomllib.loads(text).get("domain", {}).get("origin") if text else None
-    except tomllib.TOMLDecodeError:
-        return None
-    return (float(origin[0]), float(origin[1])) if origin else None
+    return stored_origin(gf.attrs.get("config", ""))
+
+
+def model_name(gf: GreensFunctions) -> str:
+    """The config's [model] name ('model' when it has none)."""
+    from .config import parse_stored_config
+
+    return str(parse_stored_config(gf.attrs.get("config", "")).get("model", {}).get("name") or "model")

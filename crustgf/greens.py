@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import CrustgfError
-from .fem import ElasticProblem
+from .fem.problem import ElasticProblem
 from .slipfield import build_slip_field
 from .solvers import make_cpu_solver
 from .splitnode import hanging_incidences, jump_operator

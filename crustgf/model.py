@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .fem.material import lame_lambda, shear_modulus
+
 # local vertex pairs of the six TET10 edges, in VTK order (midside node 4 + i sits on EDGES[i])
 TET10_EDGES = np.array([[0, 1], [1, 2], [0, 2], [0, 3], [1, 3], [2, 3]], dtype=np.int64)
 # local vertex pairs of the three TRI6 edges (midside node 3 + i sits on TRI6_EDGES[i])
@@ -31,11 +33,11 @@ class LayerTable:
 
     @property
     def mu(self) -> np.ndarray:
-        return self.density * self.vs**2
+        return shear_modulus(self.vs, self.density)
 
     @property
     def lam(self) -> np.ndarray:
-        return self.density * self.vp**2 - 2.0 * self.mu
+        return lame_lambda(self.vp, self.vs, self.density)
 
 
 @dataclass

@@ -15,12 +15,12 @@ directions: the east component is divided by cos(lat0) because the axes are draw
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .config import stored_origin
 from .errors import CrustgfError
 
 COMPONENTS = {"strike": 0, "dip": 1}
@@ -50,15 +50,6 @@ def save_png(fig, out: Path) -> Path:
     finally:
         _pyplot().close(fig)
     return out
-
-
-def origin_from_config_text(text: str) -> tuple[float, float] | None:
-    """domain.origin (lon, lat) of a stored config text, or None."""
-    try:
-        origin = tomllib.loads(text or "").get("domain", {}).get("origin")
-    except tomllib.TOMLDecodeError:
-        return None
-    return (float(origin[0]), float(origin[1])) if origin is not None else None
 
 
 @dataclass
@@ -173,7 +164,7 @@ def plot_greens_function(gf_path, subfault: int, component: str, out, variant: s
     if sf.vertices is None or sf.cells is None or sf.cell_subfault is None:
         raise CrustgfError(f"{gf_path}: no /subfaults/vertices, cells, cell_subfault to draw")
     u = gf.displacement[:, :, subfault, k]  # (n_st, 3) E, N, U in m per m of slip
-    frame = MapFrame(origin_from_config_text(gf.attrs.get("config", "")))
+    frame = MapFrame(stored_origin(gf.attrs.get("config", "")))
 
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=FIGSIZE, constrained_layout=True)
@@ -212,7 +203,7 @@ def _read_model(model_path):
 def plot_layout(model_path, out) -> Path:
     """Subfaults coloured by centroid depth (km) and the stations; PNG at `out`."""
     model = _read_model(model_path)
-    frame = MapFrame(origin_from_config_text(model.config_text))
+    frame = MapFrame(stored_origin(model.config_text))
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=FIGSIZE, constrained_layout=True)
     depth_km = -model.subfaults.centroid[:, 2] / 1e3
@@ -289,7 +280,7 @@ def plot_section(model_path, spec: str, out, depth_max_km: float = 100.0) -> Pat
     from .section import triangle_plane_crossings
 
     model = _read_model(model_path)
-    origin = origin_from_config_text(model.config_text)
+    origin = stored_origin(model.config_text)
     line, geographic = parse_section(spec, origin)
     depth_max = min(depth_max_km * 1e3, -float(model.nodes[:, 2].min()))
     s, depth, mat = sample_section(model, line, depth_max)

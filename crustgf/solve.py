@@ -24,7 +24,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from .config import SolverOptions
+from .config import BACKENDS, METHODS, SolverOptions
 from .dispatch import SolverSpec, make_tasks, open_dispatcher
 from .dispatch import worker as worker_state
 from .errors import CrustgfError
@@ -37,7 +37,7 @@ FLUSH_SECONDS = 30.0
 EXIT_NOT_CONVERGED = 2
 EXIT_INTERRUPTED = 130
 COMPONENT_NAMES = ("strike-slip", "dip-slip")
-_CHOICES = {"backend": ("auto", "cpu", "cuda"), "method": ("auto", "direct", "amg-cg")}
+_CHOICES = {"backend": BACKENDS, "method": METHODS}
 
 
 def solve_greens_functions(model_path, out_path, options: dict, progress: bool = True) -> int:

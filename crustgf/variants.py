@@ -13,13 +13,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from .config import LayerChange, Variant
+from .config import LayerChange, Variant, parse_stored_config
 from .errors import CrustgfError
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
+from .fem.material import poisson_ratio
 
 _KM_PER_S = 1000.0  # km/s -> m/s
 _G_PER_CM3 = 1000.0  # g/cm^3 -> kg/m^3
@@ -28,10 +24,7 @@ _PROPERTIES = ("vp", "vs", "density")
 
 def variants_from_config_text(text: str, source: str = "model config") -> list[Variant]:
     """The `[[variants]]` of a config's TOML text, in SI (the config was validated when meshing)."""
-    try:
-        data = tomllib.loads(text or "")
-    except tomllib.TOMLDecodeError as exc:
-        raise CrustgfError(f"{source}: stored config is not valid TOML ({exc})") from None
+    data = parse_stored_config(text, source)
     variants = []
     for i, entry in enumerate(data.get("variants", [])):
         changes = []
@@ -51,10 +44,7 @@ def variants_from_config_text(text: str, source: str = "model config") -> list[V
 
 def solver_table_from_config_text(text: str) -> dict:
     """The config's `[solver]` table as given (backend, rtol, batch, method, max_iterations)."""
-    try:
-        return dict(tomllib.loads(text or "").get("solver", {}))
-    except tomllib.TOMLDecodeError:
-        return {}
+    return dict(parse_stored_config(text).get("solver", {}))
 
 
 def apply_variant(layers, variant: Variant):
@@ -84,8 +74,7 @@ def _check_physical(table, name: str) -> None:
         vp, vs, rho = table.vp[row], table.vs[row], table.density[row]
         if not (vp > 0 and vs > 0 and rho > 0):
             raise CrustgfError(f"variants.{name}: layer {layer!r} needs vp, vs, density > 0")
-        ratio = (vp / vs) ** 2
-        nu = (ratio - 2.0) / (2.0 * (ratio - 1.0)) if ratio != 1.0 else -np.inf
+        nu = poisson_ratio(vp, vs)
         if not 0.0 < nu < 0.5:
             raise CrustgfError(f"variants.{name}: layer {layer!r} Poisson's ratio {nu:.3f} is not in (0, 0.5)")
 

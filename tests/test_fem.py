@@ -5,7 +5,9 @@ import pytest
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from crustgf.fem import ElasticProblem, assemble_stiffness, element_stiffness
+from crustgf.fem.assembly import assemble_stiffness
+from crustgf.fem.elements import element_stiffness
+from crustgf.fem.problem import ElasticProblem
 from crustgf.fem.boxmesh import box_tet4, promote_tet10
 
 MU, LAM = 3.0e10, 2.0e10

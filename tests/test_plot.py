@@ -13,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from gf_fixtures import standard_case  # noqa: E402
 
 from crustgf import plot  # noqa: E402
+from crustgf.config import stored_origin  # noqa: E402
 from crustgf.cli import main  # noqa: E402
 from crustgf.section import SectionLine, barycentric, locate_points, triangle_plane_crossings  # noqa: E402
 
@@ -149,8 +150,8 @@ def test_helpers():
     # two triangles making one square subfault: its outline is the 4 square edges
     edges, sub = plot.subfault_boundary_edges(np.array([[0, 1, 2], [0, 2, 3]]), np.array([0, 0]))
     assert sorted(map(tuple, edges)) == [(0, 1), (0, 3), (1, 2), (2, 3)]
-    assert plot.origin_from_config_text('[domain]\norigin = [135.5, 33.0]\n') == (135.5, 33.0)
-    assert plot.origin_from_config_text("[domain]\nx = [0, 1]\n") is None
+    assert stored_origin('[domain]\norigin = [135.5, 33.0]\n') == (135.5, 33.0)
+    assert stored_origin("[domain]\nx = [0, 1]\n") is None
 
 
 def test_cli_plot_and_errors(gf_file, tiny_model, tmp_path):

@@ -5,7 +5,7 @@ import pytest
 import scipy.sparse.linalg as spla
 
 from crustgf.errors import CrustgfError
-from crustgf.fem import ElasticProblem
+from crustgf.fem.problem import ElasticProblem
 from crustgf.fem.boxmesh import box_tet4, promote_tet10
 from crustgf.solvers import make_cpu_solver, true_relative_residual
 from crustgf.solvers.cpu_amg import rigid_body_modes

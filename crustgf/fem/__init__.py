@@ -1,7 +1,2 @@
-"""Finite elements: shape functions, Numba element kernels, CSR assembly, `ElasticProblem`."""
-
-from .assembly import assemble_stiffness
-from .elements import element_stiffness
-from .problem import ElasticProblem
-
-__all__ = ["ElasticProblem", "assemble_stiffness", "element_stiffness"]
+"""Finite elements: the material law, shape functions, Numba element kernels, CSR assembly,
+`ElasticProblem` (import from the submodules: importing this package stays cheap)."""

@@ -12,6 +12,7 @@ from itertools import permutations
 import numpy as np
 
 from ..model import TET10_EDGES
+from .material import velocities
 from .shapes import tet_volume
 
 
@@ -115,8 +116,9 @@ def box_fault_model(xs, ys, zs, fault_y, fault_z, subfaults=(1, 1), order=1, mu=
         | (np.abs(yy - ys[-1]) < tol) | (np.abs(zz - zs[0]) < tol)
     )
     rho = 3000.0
-    layers = LayerTable(name=["half"], bottom=np.array([-zs[0]]), vp=np.array([np.sqrt((lam + 2 * mu) / rho)]),
-                        vs=np.array([np.sqrt(mu / rho)]), density=np.array([rho]), kind=["flat"])
+    vp, vs = velocities(mu, lam, rho)
+    layers = LayerTable(name=["half"], bottom=np.array([-zs[0]]), vp=np.atleast_1d(vp), vs=np.atleast_1d(vs),
+                        density=np.array([rho]), kind=["flat"])
     n_sub = ns * nd
     area = np.zeros(n_sub)
     np.add.at(area, tri_sub, 0.5 * np.linalg.norm(nrm, axis=1))

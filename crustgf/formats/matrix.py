@@ -6,8 +6,10 @@ Row labels are 'STATION:east|north|up', column labels 'SUBFAULT:strike|dip'.
 
 - OUT ending in .csv: a dense CSV; the first column holds the row labels, the header the column
   labels; provenance lines start with '#'.
-- anything else: an .npz with G, row_labels, col_labels, station_names, station_positions,
-  subfault_centroid, subfault_area, done (so the matrix can be used without the HDF5 file).
+- OUT ending in .npz: G, row_labels, col_labels, station_names, station_positions,
+  subfault_centroid, subfault_area, done, residual, iterations and the provenance (crustgf_version,
+  model_sha256, config, frame, slip_convention), so the matrix can be used without the HDF5 file.
+- any other suffix is an error (it would hide the file's format).
 """
 
 from __future__ import annotations
@@ -16,12 +18,16 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import CrustgfError
 from ..gfread import GreensFunctions, column_labels, row_labels
 from .atomic import atomic_open, save_npz
-from .provenance import provenance_lines
+from .provenance import PROVENANCE_ATTRS, provenance_lines, solve_record
 
 
 def write_matrix(gf: GreensFunctions, out) -> None:
+    suffix = Path(out).suffix.lower()
+    if suffix not in (".csv", ".npz"):
+        raise CrustgfError(f"{out}: --format matrix writes .npz or .csv; name the output file so")
     G = gf.matrix()
     rows = row_labels(gf.station_names)
     cols = column_labels(gf.n_subfaults)
@@ -43,4 +49,6 @@ def write_matrix(gf: GreensFunctions, out) -> None:
         "subfault_area": gf.subfaults.area,
         "done": gf.done,
         "variant": np.array(gf.variant or ""),
+        **solve_record(gf),
+        **{key: np.array(str(gf.attrs[key])) for key in PROVENANCE_ATTRS if key in gf.attrs},
     })

@@ -2,7 +2,7 @@
 
 Keys: greens_functions__displacement (n_stations, 3, n_subfaults, 2), stations__name,
 stations__position, [stations__lonlat], subfaults__centroid|strike|dip|area|vertices|cells|
-cell_subfault, solve__done, model__layers__<column>, attrs__<root attribute> (as strings), and
+cell_subfault, solve__done, solve__residual, solve__iterations, model__layers__<column>, attrs__<root attribute> (as strings), and
 `variant` (the exported structure's name, '' for the reference). Units as in the file (SI, degrees).
 """
 
@@ -14,6 +14,7 @@ import numpy as np
 
 from ..gfread import GreensFunctions
 from .atomic import save_npz
+from .provenance import solve_record
 
 
 def _attr_text(value) -> str:
@@ -31,6 +32,7 @@ def npz_arrays(gf: GreensFunctions) -> dict:
         "subfaults__dip": sf.dip,
         "subfaults__area": sf.area,
         "solve__done": gf.done,
+        **{f"solve__{k}": v for k, v in solve_record(gf).items()},
         "variant": np.array(gf.variant or ""),
     }
     if gf.station_lonlat is not None:

@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..gfread import GreensFunctions
+
+# root attributes every export carries along
+PROVENANCE_ATTRS = ("crustgf_version", "model_sha256", "config", "frame", "slip_convention")
+
+
+def solve_record(gf: GreensFunctions) -> dict:
+    """residual and iterations of each solve, as arrays (n_subfaults, 2), when the file has them."""
+    out = {}
+    if gf.residual is not None:
+        out["residual"] = gf.residual
+    if gf.iterations is not None:
+        out["iterations"] = np.asarray(gf.iterations)
+    return out
 
 
 def provenance_lines(gf: GreensFunctions, what: str) -> list[str]:

@@ -13,9 +13,8 @@ import os
 import shutil
 from functools import lru_cache
 
+from ..config import BACKENDS
 from ..errors import CrustgfError
-
-BACKENDS = ("auto", "cpu", "cuda")
 
 
 def simulator_enabled() -> bool:
