@@ -20,13 +20,13 @@ test-slow: .venv/bin/crustgf
 	$(PY) -m pytest -q -m slow
 
 demo: .venv/bin/crustgf
-	PYTHONUNBUFFERED=1 $(PY) -m crustgf.demo --out $(OUT)/demo
+	PYTHONUNBUFFERED=1 .venv/bin/crustgf demo --out $(OUT)/demo
 
 # structure-uncertainty experiment: 1946 Nankai slip, data from the reference structure, inverted
 # with each of 8 perturbed structures (coarse model; ~25 min on 2 cores)
 ensemble: .venv/bin/crustgf
 	mkdir -p $(OUT)/ensemble
-	.venv/bin/crustgf run configs/nankai-coarse-ensemble.toml -o $(OUT)/ensemble/nankai.gf.h5
+	.venv/bin/crustgf run crustgf/configs/nankai-coarse-ensemble.toml -o $(OUT)/ensemble/nankai.gf.h5
 	.venv/bin/crustgf ensemble $(OUT)/ensemble/nankai.gf.h5 --out $(OUT)/ensemble
 
 bench: .venv/bin/crustgf

@@ -43,8 +43,8 @@ def box_case(n, k, seed=0):
 
 
 def model_case(path, k):
-    import crustgf.greens as greens
-    from crustgf.modelfile import read_model
+    import crustgf.greens.operator as greens
+    from crustgf.io.modelfile import read_model
 
     model = read_model(path)
     make = greens.make_cpu_solver

@@ -29,7 +29,7 @@ CASES = {"300k": 0.85, "1M": 0.42}  # size_fault (km) giving about 300k / 1M dof
 
 
 def make_model(size_fault_km: float):
-    from crustgf.config import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
+    from crustgf.config.load import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
     from crustgf.mesh import build_model
 
     x = np.linspace(-80, 80, 17) * KM
@@ -52,8 +52,8 @@ def peak_rss_gb() -> float:
 
 
 def run_one(case: str, method: str, n_pylith: int, batch: int) -> dict:
-    from crustgf.greens import GreenSolver
-    from crustgf.solvers.cpu_amg import AmgBlockCG
+    from crustgf.greens.operator import GreenSolver
+    from crustgf.solvers.cpu.amg import AmgBlockCG
 
     model = make_model(CASES[case])
     jobs = np.array([[s, c] for s in range(model.n_subfaults) for c in range(2)])

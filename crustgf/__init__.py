@@ -9,9 +9,9 @@ The Python interface (SPEC section 7):
 
 __version__ = "0.1.0"
 
-from .api import GreensFunctionFile, Stations, open  # noqa: E402
-from .config import load_config  # noqa: E402
-from .errors import ConfigError, CrustgfError  # noqa: E402
+from crustgf.api import GreensFunctionFile, Stations, open  # noqa: E402
+from crustgf.config.load import load_config  # noqa: E402
+from crustgf.core.errors import ConfigError, CrustgfError  # noqa: E402
 
 __all__ = ["open", "load_config", "GreensFunctionFile", "Stations", "ConfigError", "CrustgfError",
            "__version__"]

@@ -1,5 +1,5 @@
 """`python -m crustgf` is the `crustgf` command."""
 
-from .cli import main
+from crustgf.cli.main import main
 
 main()

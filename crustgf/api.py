@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .gfread import COMPONENTS, SLIP_COMPONENTS, GreensFunctions, Subfaults, load_greens_functions
+from crustgf.io.gfread import COMPONENTS, SLIP_COMPONENTS, GreensFunctions, Subfaults, load_greens_functions
 
 
 @dataclass(frozen=True)

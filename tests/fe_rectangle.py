@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from crustgf.config import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
+from crustgf.config.load import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
 from crustgf.geometry.frames import rectangle_corners
 
 KM = 1e3
@@ -31,7 +31,7 @@ def fe_rectangle_gfs(layers, strike, dip, top, length, width, subfaults, size_fa
     midpoint at x = y = 0) in a box of half-width and depth `domain` km with flat `layers`
     [(name, bottom_m, vp, vs, density), ...]; the last layer's bottom is set to the box depth.
     Returns (gfs, solver result, model)."""
-    from crustgf.greens import GreenSolver
+    from crustgf.greens.operator import GreenSolver
     from crustgf.mesh import build_model
 
     layers = [Layer(*row) for row in layers]

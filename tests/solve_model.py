@@ -59,7 +59,7 @@ N_SUBFAULTS, N_STATIONS, N_STRUCTURES = 4, 4, 2
 
 
 def build_tiny_model(folder: Path) -> Path:
-    from crustgf.pipeline import mesh_command
+    from crustgf.greens.pipeline import mesh_command
 
     folder = Path(folder)
     (folder / "tiny.toml").write_text(CONFIG)

@@ -51,7 +51,7 @@ class FakeSolver:
 
 
 def make_spec(structure=0, layers=None, max_iterations=100, batch=4):
-    from crustgf.dispatch import SolverSpec
+    from crustgf.greens.dispatch import SolverSpec
 
     options = tuple(sorted({"backend": "cpu", "method": "auto", "rtol": 1e-8,
                             "max_iterations": max_iterations, "batch": batch}.items()))

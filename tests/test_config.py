@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from crustgf.config import GridFault, Layer, RectangleFault, apply_variant, load_config
-from crustgf.errors import ConfigError
-from crustgf.projection import Projection
-from crustgf.tables import TableError, read_station_file, read_table
+from crustgf.config.load import GridFault, Layer, RectangleFault, apply_variant, load_config
+from crustgf.core.errors import ConfigError
+from crustgf.geometry.projection import Projection
+from crustgf.core.tables import TableError, read_station_file, read_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -120,7 +120,7 @@ def prime_vertical_radius(lat_deg):
 
 
 def test_example_config_in_si_units():
-    cfg = load_config(ROOT / "configs" / "two_layer.toml")
+    cfg = load_config(ROOT / "crustgf" / "configs" / "two_layer.toml")
     upper = cfg.layers[0]
     assert (upper.name, upper.bottom, upper.vp, upper.vs, upper.density) == \
         ("upper_crust", 15000.0, 5800.0, 3400.0, 2700.0)
@@ -138,8 +138,8 @@ def test_example_config_in_si_units():
     np.testing.assert_array_equal(st.positions[0], [-39000.0, -26800.0, 0.0])
     assert st.lonlat.shape == (20, 2)
     assert (cfg.mesh.order, cfg.mesh.size_fault, cfg.mesh.size_max) == (2, 2500.0, 25000.0)
-    assert cfg.text == (ROOT / "configs" / "two_layer.toml").read_text()
-    assert cfg.path == (ROOT / "configs" / "two_layer.toml").resolve()
+    assert cfg.text == (ROOT / "crustgf" / "configs" / "two_layer.toml").read_text()
+    assert cfg.path == (ROOT / "crustgf" / "configs" / "two_layer.toml").resolve()
 
 
 def test_poisson_ratio_of_layer():

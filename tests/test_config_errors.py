@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crustgf.cli import main
+from crustgf.cli.main import main
 from test_config import DELETE, base_config, edit, grid_config, plane_grid_xy, write_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -229,8 +229,8 @@ def test_bad_grid_config_fails_with_one_line(tmp_path, edits, files, key, what):
 
 def test_bad_values_give_exactly_their_problem(tmp_path):
     """The base configs are valid: a single bad value yields a single problem (no cascades)."""
-    from crustgf.config import load_config
-    from crustgf.errors import ConfigError
+    from crustgf.config.load import load_config
+    from crustgf.core.errors import ConfigError
 
     load_config(write_config(tmp_path / "a", base_config()))
     load_config(write_config(tmp_path / "b", grid_config(), {"plane.csv": plane_grid_xy()}))
@@ -242,7 +242,7 @@ def test_bad_values_give_exactly_their_problem(tmp_path):
 
 
 def run_real_cli(*args):
-    return subprocess.run([sys.executable, "-m", "crustgf.cli", *map(str, args)], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "crustgf.cli.main", *map(str, args)], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
 
 

@@ -9,7 +9,7 @@ import pytest
 import scipy.linalg as sla
 import scipy.sparse.linalg as spl
 
-from crustgf.errors import CrustgfError
+from crustgf.core.errors import CrustgfError
 from crustgf.fem.assembly import assemble_stiffness
 from crustgf.fem.elements import element_stiffness
 from crustgf.fem.problem import ElasticProblem
@@ -256,13 +256,13 @@ def test_resolve_backend(monkeypatch):
 def tiny_model(tmp_path_factory):
     from solve_model import build_tiny_model
 
-    from crustgf.modelfile import read_model
+    from crustgf.io.modelfile import read_model
 
     return read_model(build_tiny_model(tmp_path_factory.mktemp("tiny_cuda")))
 
 
 def greens_functions(model, backend_name):
-    from crustgf.greens import GreenSolver
+    from crustgf.greens.operator import GreenSolver
 
     solver = GreenSolver(model, backend=backend_name, method="direct", rtol=1e-10, batch=8)
     jobs = np.array([(s, c) for s in range(model.n_subfaults) for c in (0, 1)])
@@ -295,8 +295,8 @@ def test_whole_cuda_solve_in_the_simulator_gives_cpu_greens_functions():
     """GreenSolver(backend='cuda') with every kernel running in the CUDA simulator, on a real
     (very small: 262 TET10) model from the mesher: the Green's functions of both slip components
     equal the CPU direct solve's to 1e-6 (about 40 s: the simulator runs each thread in Python)."""
-    from crustgf.config import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
-    from crustgf.greens import GreenSolver
+    from crustgf.config.load import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
+    from crustgf.greens.operator import GreenSolver
     from crustgf.mesh import build_model
 
     if not backend.simulator_enabled():

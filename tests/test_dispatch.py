@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from crustgf.dispatch import InProcessDispatcher, make_tasks, open_dispatcher
-from crustgf.dispatch.worker import KILL_ONCE_ENV, clear_cache
-from crustgf.errors import CrustgfError
+from crustgf.greens.dispatch import InProcessDispatcher, make_tasks, open_dispatcher
+from crustgf.greens.dispatch.worker import KILL_ONCE_ENV, clear_cache
+from crustgf.core.errors import CrustgfError
 from solver_double import expected, make_spec
 
 
@@ -51,8 +51,8 @@ def test_in_process_results_and_one_build_per_spec(tmp_path, monkeypatch):
 def test_a_process_keeps_one_solver_and_releases_the_previous_one(tmp_path, monkeypatch):
     """Structures come one after another: switching builds the new solver after releasing the old
     one (PARDISO memory), so an ensemble of variants never holds two factors at once."""
-    from crustgf.dispatch import worker
-    from crustgf.model import LayerTable
+    from crustgf.greens.dispatch import worker
+    from crustgf.mesh.model import LayerTable
     from solver_double import FakeSolver
 
     clear_cache()
@@ -74,8 +74,8 @@ def test_a_process_keeps_one_solver_and_releases_the_previous_one(tmp_path, monk
 def test_a_solver_in_use_by_another_thread_is_released_only_when_it_is_done(monkeypatch, tmp_path):
     """A Dask worker with several threads may still be solving the last batch of one structure
     while another thread starts the next: the old solver must not be freed under it."""
-    from crustgf.dispatch import worker
-    from crustgf.model import LayerTable
+    from crustgf.greens.dispatch import worker
+    from crustgf.mesh.model import LayerTable
     from solver_double import FakeSolver
 
     clear_cache()
@@ -100,7 +100,7 @@ def test_workers_and_scheduler_are_exclusive():
 
 def test_unreachable_scheduler_is_a_one_line_error():
     with pytest.raises(CrustgfError, match="--scheduler tcp://127.0.0.1:9: cannot connect"):
-        from crustgf.dispatch.dask import DaskDispatcher
+        from crustgf.greens.dispatch.dask import DaskDispatcher
 
         DaskDispatcher.connect("tcp://127.0.0.1:9", timeout=1.0)
 
@@ -136,7 +136,7 @@ def test_local_workers_survive_a_dying_worker_and_match(two_workers):
 
 
 def test_local_workers_variants_get_their_own_solver(two_workers):
-    from crustgf.model import LayerTable
+    from crustgf.mesh.model import LayerTable
 
     dispatcher, _ = two_workers
     layers = LayerTable(["a"], np.array([1e4]), np.array([6000.0]), np.array([1700.0]), np.array([2700.0]))

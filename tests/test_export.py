@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from crustgf.cli import main
-from crustgf.errors import CrustgfError
-from crustgf.export import export_greens_functions
-from crustgf.gfread import load_greens_functions
+from crustgf.cli.main import main
+from crustgf.core.errors import CrustgfError
+from crustgf.io.export import export_greens_functions
+from crustgf.io.gfread import load_greens_functions
 from gf_fixtures import halfspace_gf, planar_fault, standard_case
 
 COMP = {"east": 0, "north": 1, "up": 2}
@@ -150,9 +150,9 @@ def test_cli_export_and_errors(case, tmp_path):
 
 
 def test_reader_and_export_on_a_file_from_the_gf_writer(tmp_path):
-    """crustgf.gffile writes the file (with variants and unfinished solves); gfread/export read it."""
-    from crustgf.gffile import GFHeader, SolveState, Structure, write_gf_file
-    from crustgf.model import LayerTable
+    """crustgf.io.gffile writes the file (with variants and unfinished solves); gfread/export read it."""
+    from crustgf.io.gffile import GFHeader, SolveState, Structure, write_gf_file
+    from crustgf.mesh.model import LayerTable
 
     fault = planar_fault((0.0, 0.0, -2000.0), 45.0, 30.0, 20e3, 10e3, 2, 2)
     names = ["A", "B", "C"]
@@ -186,7 +186,7 @@ def test_reader_and_export_on_a_file_from_the_gf_writer(tmp_path):
 def test_exports_get_the_permissions_of_an_ordinary_file(tmp_path):
     """Atomic writes go through a private temporary file; the result must still be readable by
     others as an ordinary open() would make it (umask), not 0600."""
-    from crustgf.formats.atomic import atomic_open
+    from crustgf.core.atomic import atomic_open
 
     plain = tmp_path / "plain.txt"
     plain.write_text("x")

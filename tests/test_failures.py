@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from crustgf.cli import main
+from crustgf.cli.main import main
 
-from crustgf.journal import journal_path
+from crustgf.greens.journal import journal_path
 from solve_model import N_STATIONS, N_SUBFAULTS, build_tiny_model
 from test_resume import _run_until_journal
 
@@ -75,7 +75,7 @@ def test_missing_model_is_a_one_line_error(tmp_path):
 def test_progress_bar_only_on_a_terminal(monkeypatch):
     import io
 
-    from crustgf.progress import Progress
+    from crustgf.core.progress import Progress
 
     class Terminal(io.StringIO):
         def isatty(self):

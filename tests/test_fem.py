@@ -72,7 +72,7 @@ def test_element_energy_of_uniform_strain(nn_el):
     """u^T K_e u = V (lam tr(e)^2 + 2 mu e:e) for a linear field (hand formula)."""
     X = np.array([[0.0, 0, 0], [2.0, 0.2, 0], [0.3, 1.5, 0.1], [0.2, 0.4, 1.2]]) * 1e3
     if nn_el == 10:
-        from crustgf.model import TET10_EDGES
+        from crustgf.mesh.model import TET10_EDGES
         X = np.vstack([X, 0.5 * (X[TET10_EDGES[:, 0]] + X[TET10_EDGES[:, 1]])])
     G = np.array([[2.0, 1.0, 0.0], [-1.0, 0.5, 3.0], [0.5, 0.0, -1.0]]) * 1e-5
     u = (X @ G.T).ravel()

@@ -6,13 +6,13 @@ import h5py
 import numpy as np
 import pytest
 
-from crustgf.dispatch.tasks import BatchResult
-from crustgf.errors import CrustgfError
-from crustgf.gffile import (KIND, GFHeader, SolveState, Structure, fault_triangulation,
+from crustgf.greens.dispatch.tasks import BatchResult
+from crustgf.core.errors import CrustgfError
+from crustgf.io.gffile import (KIND, GFHeader, SolveState, Structure, fault_triangulation,
                             read_solve_states, write_gf_file)
-from crustgf.journal import Journal, journal_path
-from crustgf.model import LayerTable
-from crustgf.variants import apply_variant, solver_table_from_config_text, variants_from_config_text
+from crustgf.greens.journal import Journal, journal_path
+from crustgf.mesh.model import LayerTable
+from crustgf.config.variants import apply_variant, solver_table_from_config_text, variants_from_config_text
 
 CONFIG = """
 [model]

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from test_slab import KM, curved_depth, curved_gradient, load_slab2, map_point, scattered_points
 
-from crustgf.config import GridFault
-from crustgf.errors import CrustgfError
+from crustgf.config.load import GridFault
+from crustgf.core.errors import CrustgfError
 from crustgf.geometry.frames import strike_dip_from_normal
 from crustgf.geometry.grid import grid_patches
 from crustgf.geometry.region import inside_polygon
 from crustgf.geometry.slab import fit_surface
-from crustgf.projection import Projection
+from crustgf.geometry.projection import Projection
 
 DIP = 20.0
 
@@ -191,9 +191,9 @@ def test_bad_inputs_raise_user_errors(planar):
 def test_example_config_gives_patches_inside_its_domain_and_depth_range():
     from pathlib import Path
 
-    from crustgf.config import load_config
+    from crustgf.config.load import load_config
 
-    cfg = load_config(Path(__file__).resolve().parents[1] / "configs" / "nankai_grid_example.toml")
+    cfg = load_config(Path(__file__).resolve().parents[1] / "crustgf" / "configs" / "nankai_grid_example.toml")
     fp = grid_patches(cfg.fault)
     assert 30 <= fp.n_patches <= 80  # ~200 x 150 km of interface in 20 km subfaults
     pts = np.vstack(fp.edge_points)

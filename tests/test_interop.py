@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from crustgf.cli import main
-from crustgf.export import export_greens_functions
+from crustgf.cli.main import main
+from crustgf.io.export import export_greens_functions
 from gf_fixtures import halfspace_gf, standard_case
 
 

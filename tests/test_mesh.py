@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from crustgf.errors import CrustgfError
+from crustgf.core.errors import CrustgfError
 from crustgf.geometry.frames import dip_vector, normal_vector, strike_vector
 from crustgf.mesh import build_model
-from crustgf.model import TET10_EDGES, TRI6_EDGES
+from crustgf.mesh.model import TET10_EDGES, TRI6_EDGES
 from mesh_cases import CASES, DOMAIN, INTERFACE, KM, make_config
 
 
@@ -178,7 +178,7 @@ def test_bad_mesh_options_are_user_errors():
 
 
 def test_thin_layer_caps_the_element_size_and_keeps_elements_from_going_flat():
-    from crustgf.config import Layer
+    from crustgf.config.load import Layer
     from crustgf.mesh.quality import mean_ratio
     from crustgf.mesh.sizing import LAYER_FACTOR, layer_size_cap
 
@@ -200,12 +200,12 @@ def test_thin_layer_caps_the_element_size_and_keeps_elements_from_going_flat():
 
 def test_the_same_config_gives_the_same_mesh():
     """Reproducibility (the model hash, resumed solves and provenance rely on it): meshing
-    configs/two_layer.toml twice gives identical nodes and cells. gmsh with two threads did not."""
+    crustgf/configs/two_layer.toml twice gives identical nodes and cells. gmsh with two threads did not."""
     from pathlib import Path
 
-    from crustgf.config import load_config
+    from crustgf.config.load import load_config
 
-    cfg = load_config(Path(__file__).resolve().parents[1] / "configs" / "two_layer.toml")
+    cfg = load_config(Path(__file__).resolve().parents[1] / "crustgf" / "configs" / "two_layer.toml")
     a, b = (build_model(cfg, progress=False) for _ in range(2))
     assert a.nodes.shape == b.nodes.shape and np.array_equal(a.nodes, b.nodes)
     assert np.array_equal(a.cells, b.cells) and np.array_equal(a.cell_material, b.cell_material)

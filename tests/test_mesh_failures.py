@@ -11,7 +11,7 @@ import gmsh
 import numpy as np
 import pytest
 
-from crustgf.errors import CrustgfError
+from crustgf.core.errors import CrustgfError
 from crustgf.mesh.gmsh_build import gmsh_errors, gmsh_session
 from crustgf.mesh.isolate import call_isolated
 from crustgf.mesh.patchcheck import check_edges_do_not_cross

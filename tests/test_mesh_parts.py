@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from crustgf.config import RectangleFault
-from crustgf.errors import CrustgfError
+from crustgf.config.load import RectangleFault
+from crustgf.core.errors import CrustgfError
 from crustgf.geometry.frames import normal_vector, rectangle_corners
 from crustgf.geometry.rectangle import rectangle_patches
 from crustgf.mesh.materials import assign_materials, layer_table

@@ -9,10 +9,10 @@ import h5py
 import numpy as np
 import pytest
 
-from crustgf.errors import CrustgfError
-from crustgf.info import model_summary, summarize
+from crustgf.core.errors import CrustgfError
+from crustgf.cli.info import model_summary, summarize
 from crustgf.mesh import build_model
-from crustgf.modelfile import file_sha256, read_config_text, read_model, write_model
+from crustgf.io.modelfile import file_sha256, read_config_text, read_model, write_model
 from mesh_cases import make_config
 
 

@@ -177,17 +177,17 @@ def test_fused_residual_kernel_in_simulator(scatter):
 
 @pytest.mark.slow
 def test_cuda_algorithm_on_the_coarse_nankai_model_matches_pardiso(tmp_path, monkeypatch):
-    """configs/nankai-coarse.toml (456k dofs, graded mesh, six materials): the CUDA backend's
+    """crustgf/configs/nankai-coarse.toml (456k dofs, graded mesh, six materials): the CUDA backend's
     algorithm (multigrid block PCG, run by its NumPy twin) gives the station GFs of PARDISO's
     direct solve (measured: 1.5e-8 relative, 27-40 iterations)."""
     from pathlib import Path
 
-    import crustgf.greens as greens
-    from crustgf.modelfile import read_model
-    from crustgf.pipeline import mesh_command
+    import crustgf.greens.operator as greens
+    from crustgf.io.modelfile import read_model
+    from crustgf.greens.pipeline import mesh_command
     from crustgf.solvers import backend
 
-    config = Path(__file__).resolve().parents[1] / "configs" / "nankai-coarse.toml"
+    config = Path(__file__).resolve().parents[1] / "crustgf" / "configs" / "nankai-coarse.toml"
     mesh_command(config, tmp_path / "model.h5", quiet=True)
     model = read_model(tmp_path / "model.h5")
     jobs = np.array([(s, c) for s in (5, model.n_subfaults // 2, model.n_subfaults - 10) for c in (0, 1)])

@@ -1,6 +1,6 @@
 """The Nankai Trough model: configs, station sets, and the physics of a very coarse variant.
 
-The end-to-end checks build a very coarse copy of configs/nankai-coarse.toml (60 km subfaults,
+The end-to-end checks build a very coarse copy of crustgf/configs/nankai-coarse.toml (60 km subfaults,
 linear elements of 20-250 km, a smaller box) once per module: enough to test signs and the
 material layout, not accuracy.
 """
@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "data"
-CONFIGS = ROOT / "configs"
+DATA = ROOT / "crustgf" / "data"
+CONFIGS = ROOT / "crustgf" / "configs"
 
-# The JIVSM rows (data/jivsm_properties.csv) the configs document for each layer.
+# The JIVSM rows (crustgf/data/jivsm_properties.csv) the configs document for each layer.
 JIVSM_ROWS = {"sediment": "SED12", "upper_crust": "UPCRUST2", "lower_crust": "LOWCRUST",
               "mantle_wedge": "C-MANTLE", "oceanic_crust": "PHS-LYR3", "oceanic_mantle": "PHS-MNTL"}
 
@@ -38,7 +38,7 @@ def lonlat_stations(path: Path):
 def test_land_grid_is_on_land_and_donet_at_sea():
     from global_land_mask import globe
 
-    from crustgf.stationsets import LAND_GRID_BOXES
+    from crustgf.data.stationsets import LAND_GRID_BOXES
 
     names, ll = lonlat_stations(DATA / "gnss_land_grid.csv")
     assert len(names) == len(set(names)) >= 60
@@ -56,7 +56,7 @@ def test_land_grid_is_on_land_and_donet_at_sea():
 
 
 def test_station_files_regenerate_identically(tmp_path):
-    from crustgf.stationsets import write_station_sets
+    from crustgf.data.stationsets import write_station_sets
 
     (tmp_path / "donet_stations.csv").write_text((DATA / "donet_stations.csv").read_text())
     grid, both = write_station_sets(tmp_path)
@@ -71,7 +71,7 @@ def test_station_files_regenerate_identically(tmp_path):
 
 @pytest.mark.parametrize("name", ["nankai.toml", "nankai-coarse.toml"])
 def test_config_layers_are_the_documented_jivsm_rows(name):
-    from crustgf.config import load_config
+    from crustgf.config.load import load_config
 
     cfg = load_config(CONFIGS / name)
     _, rows = read_csv(DATA / "jivsm_properties.csv")
@@ -91,7 +91,7 @@ def test_config_layers_are_the_documented_jivsm_rows(name):
 
 
 def test_production_fault_has_400_to_500_subfaults_along_the_trough():
-    from crustgf.config import load_config
+    from crustgf.config.load import load_config
     from crustgf.geometry.grid import grid_patches
 
     cfg = load_config(CONFIGS / "nankai.toml")
@@ -119,9 +119,9 @@ def very_coarse_text() -> str:
 
 @pytest.fixture(scope="module")
 def nankai(tmp_path_factory):
-    from crustgf.config import load_config
+    from crustgf.config.load import load_config
     from crustgf.mesh import build_model
-    from crustgf.modelfile import write_model
+    from crustgf.io.modelfile import write_model
 
     d = tmp_path_factory.mktemp("nankai")
     (d / "nankai-test.toml").write_text(very_coarse_text())
@@ -157,7 +157,7 @@ def test_reverse_slip_on_a_shallow_subfault_uplifts_seafloor_and_moves_it_to_the
     seafloor rises above the up-dip half and sinks a little above the down-dip end. So: every
     station above the patch moves toward the trough; those above its up-dip half rise.
     """
-    from crustgf.greens import GreenSolver
+    from crustgf.greens.operator import GreenSolver
 
     cfg, model, _ = nankai
     donet = np.array([n.startswith(("KM", "MR")) for n in model.station_names])
@@ -187,7 +187,7 @@ def test_reverse_slip_on_a_shallow_subfault_uplifts_seafloor_and_moves_it_to_the
 
 
 def test_continental_above_and_oceanic_below_the_interface(nankai):
-    from crustgf.section import locate_points
+    from crustgf.plot.section import locate_points
 
     cfg, model, _ = nankai
     kinds = np.array(model.layers.kind)
@@ -207,7 +207,7 @@ def test_continental_above_and_oceanic_below_the_interface(nankai):
 
 
 def test_nankai_plots(nankai, tmp_path):
-    from crustgf import plot
+    from crustgf.plot import figures as plot
 
     _, _, path = nankai
     out = plot.plot_layout(path, tmp_path / "layout.png")
@@ -222,8 +222,8 @@ def test_nankai_plots(nankai, tmp_path):
 @pytest.mark.slow
 def test_demo_end_to_end(tmp_path):
     """The demo's steps on the very coarse variant: every output exists and is consistent."""
-    from crustgf.demo import run_demo
-    from crustgf.modelfile import read_model
+    from crustgf.cli.demo import run_demo
+    from crustgf.io.modelfile import read_model
 
     (tmp_path / "cfg.toml").write_text(very_coarse_text())
     paths = run_demo(tmp_path / "out", tmp_path / "cfg.toml", {"backend": "cpu"}, quiet=True)
@@ -239,11 +239,11 @@ def test_noise_free_1946_slip_is_recovered_with_the_true_greens_functions(nankai
     """The 1946 Nankai slip (Baba et al. 2002) mapped onto the model's subfaults, forward-modelled
     with the model's own FE Green's functions (noise-free, 1 mm sigma), and inverted with the same
     Green's functions (Laplacian smoothing, weight by ABIC): recovered within 5 % relative L2."""
-    from crustgf.gfread import load_greens_functions
-    from crustgf.invert import invert_slip
-    from crustgf.slipmodels import NANKAI_1946
-    from crustgf.solve import solve_greens_functions
-    from crustgf.synth import StationData, forward, slip_from_model
+    from crustgf.io.gfread import load_greens_functions
+    from crustgf.inversion.invert import invert_slip
+    from crustgf.inversion.slipmodels import NANKAI_1946
+    from crustgf.greens.run import solve_greens_functions
+    from crustgf.inversion.synth import StationData, forward, slip_from_model
 
     _, model, path = nankai
     assert solve_greens_functions(path, tmp_path / "gf.h5", {"backend": "cpu", "method": "direct"},

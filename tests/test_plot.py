@@ -12,10 +12,10 @@ from click.testing import CliRunner
 sys.path.insert(0, str(Path(__file__).parent))
 from gf_fixtures import standard_case  # noqa: E402
 
-from crustgf import plot  # noqa: E402
-from crustgf.config import stored_origin  # noqa: E402
-from crustgf.cli import main  # noqa: E402
-from crustgf.section import SectionLine, barycentric, locate_points, triangle_plane_crossings  # noqa: E402
+from crustgf.plot import figures as plot  # noqa: E402
+from crustgf.config.load import stored_origin  # noqa: E402
+from crustgf.cli.main import main  # noqa: E402
+from crustgf.plot.section import SectionLine, barycentric, locate_points, triangle_plane_crossings  # noqa: E402
 
 TINY = """
 [model]
@@ -70,7 +70,7 @@ def not_blank(path: Path) -> bool:
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    from crustgf.pipeline import mesh_command
+    from crustgf.greens.pipeline import mesh_command
 
     d = tmp_path_factory.mktemp("tiny")
     (d / "tiny.toml").write_text(TINY)
@@ -102,7 +102,7 @@ def test_layout_and_section_png(tiny_model, tmp_path):
 
 
 def test_section_materials_follow_layers(tiny_model):
-    from crustgf.modelfile import read_model
+    from crustgf.io.modelfile import read_model
 
     model = read_model(tiny_model)
     line = SectionLine(-35e3, -20e3, 35e3, 25e3)
@@ -113,7 +113,7 @@ def test_section_materials_follow_layers(tiny_model):
 
 
 def test_locate_points_finds_the_holding_element(tiny_model):
-    from crustgf.modelfile import read_model
+    from crustgf.io.modelfile import read_model
 
     model = read_model(tiny_model)
     rng = np.random.default_rng(1)
@@ -128,7 +128,7 @@ def test_locate_points_finds_the_holding_element(tiny_model):
 
 def test_fault_trace_in_section_matches_dip(tiny_model):
     """The rectangle (top 2 km deep at x = 0, dip 30 to the east, width 8 km) cut at y = 0."""
-    from crustgf.modelfile import read_model
+    from crustgf.io.modelfile import read_model
 
     model = read_model(tiny_model)
     line = SectionLine(-30e3, 0.0, 30e3, 0.0)  # passes along the edge shared by two subfaults

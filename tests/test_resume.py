@@ -16,9 +16,9 @@ import h5py
 import numpy as np
 import pytest
 
-from crustgf.dispatch.worker import KILL_ONCE_ENV
-from crustgf.journal import journal_path
-from crustgf.solve import solve_greens_functions
+from crustgf.greens.dispatch.worker import KILL_ONCE_ENV
+from crustgf.greens.journal import journal_path
+from crustgf.greens.run import solve_greens_functions
 from solve_model import N_STATIONS, N_SUBFAULTS, build_tiny_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +43,7 @@ def assert_same_gfs(a, b, atol):
 
 def cli(*args):
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return [sys.executable, "-m", "crustgf.cli", *map(str, args)], env
+    return [sys.executable, "-m", "crustgf.cli.main", *map(str, args)], env
 
 
 @pytest.fixture(scope="module")

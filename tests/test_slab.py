@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from crustgf.config import Config, Domain, GridFault, Layer, RectangleFault, Stations
+from crustgf.config.load import Config, Domain, GridFault, Layer, RectangleFault, Stations
 from crustgf.geometry.frames import rectangle_corners
 from crustgf.geometry.plate import distance_below, interface_surface, plane_interface, plate_layer_of
 from crustgf.geometry.slab import fit_surface
 from crustgf.mesh.materials import assign_materials
-from crustgf.projection import Projection
+from crustgf.geometry.projection import Projection
 
-SLAB2 = Path(__file__).resolve().parents[1] / "data" / "slab2_nankai.csv"
+SLAB2 = Path(__file__).resolve().parents[1] / "crustgf" / "data" / "slab2_nankai.csv"
 KM = 1e3
 STRIKE = np.radians(240.0)
 S_HAT = np.array([np.sin(STRIKE), np.cos(STRIKE)])  # along strike (SW)

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import scipy.sparse.linalg as spla
 
-from crustgf.errors import CrustgfError
+from crustgf.core.errors import CrustgfError
 from crustgf.fem.problem import ElasticProblem
 from crustgf.fem.boxmesh import box_tet4, promote_tet10
 from crustgf.solvers import make_cpu_solver, true_relative_residual
-from crustgf.solvers.cpu_amg import rigid_body_modes
-from crustgf.solvers.cpu_direct import PardisoSolver, try_direct
+from crustgf.solvers.cpu.amg import rigid_body_modes
+from crustgf.solvers.cpu.direct import PardisoSolver, try_direct
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +59,8 @@ def test_auto_picks_direct_for_small_models(problem):
 def test_auto_shares_the_memory_budget_between_worker_processes(problem, monkeypatch):
     """A factor that fits one process's budget does not fit when N processes on the machine
     (local workers) may factorise at once: auto then takes AMG block CG instead."""
-    from crustgf.solvers import cpu_direct
-    from crustgf.solvers.cpu_amg import AmgBlockCG
+    from crustgf.solvers.cpu import direct as cpu_direct
+    from crustgf.solvers.cpu.amg import AmgBlockCG
 
     K, coords, _ = problem
     need = PardisoSolver(K).memory_bytes

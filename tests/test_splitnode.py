@@ -4,11 +4,11 @@ superposition of subfaults, hanging-wall labelling."""
 import numpy as np
 import pytest
 
-from crustgf.errors import CrustgfError
+from crustgf.core.errors import CrustgfError
 from crustgf.fem.boxmesh import box_fault_model
-from crustgf.greens import GreenSolver
-from crustgf.slipfield import build_slip_field
-from crustgf.splitnode import hanging_incidences
+from crustgf.greens.operator import GreenSolver
+from crustgf.fem.slipfield import build_slip_field
+from crustgf.fem.splitnode import hanging_incidences
 
 XS = np.linspace(-4e3, 4e3, 9)
 YS = np.linspace(-4e3, 4e3, 9)

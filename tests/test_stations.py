@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from crustgf.errors import CrustgfError
+from crustgf.core.errors import CrustgfError
 from crustgf.fem.boxmesh import box_tet4, promote_tet10
-from crustgf.stations import interpolation_matrix, locate_points
+from crustgf.fem.stations import interpolation_matrix, locate_points
 
 
 def mesh(order):

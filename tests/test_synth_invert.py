@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from crustgf.cli import main
-from crustgf.ensemble import run_ensemble
-from crustgf.gfread import Subfaults, load_greens_functions
-from crustgf.invert import invert_slip
-from crustgf.slipmodels import NANKAI_1946, SourcePatches, map_slip_model, read_slip_model
-from crustgf.synth import StationData, forward, read_data_csv
+from crustgf.cli.main import main
+from crustgf.inversion.ensemble import run_ensemble
+from crustgf.io.gfread import Subfaults, load_greens_functions
+from crustgf.inversion.invert import invert_slip
+from crustgf.inversion.slipmodels import NANKAI_1946, SourcePatches, map_slip_model, read_slip_model
+from crustgf.inversion.synth import StationData, forward, read_data_csv
 from gf_fixtures import planar_fault, standard_case
 
 
@@ -232,7 +232,7 @@ def test_abic_equals_the_profiled_marginal_likelihood():
     """With a full-rank prior (P = M) ABIC is -2 log of the Gaussian marginal likelihood of d,
     d ~ N(0, sigma^2 K), K = I + G (alpha^2 B)^-1 G^T, with sigma^2 profiled out:
     N log(d^T K^-1 d) + log det K  (+ const), which differs from ABIC by log det B only."""
-    from crustgf.abic import _Pencil
+    from crustgf.inversion.abic import _Pencil
 
     rng = np.random.default_rng(2)
     N, M = 30, 8
@@ -254,7 +254,7 @@ def test_abic_equals_the_profiled_marginal_likelihood():
 
 
 def test_resolved_error_leaves_out_the_subfaults_no_station_sees():
-    from crustgf.ensemble import resolved_subfaults, slip_metrics
+    from crustgf.inversion.ensemble import resolved_subfaults, slip_metrics
 
     disp = np.ones((5, 3, 4, 2))
     disp[:, :, 3, :] = 1e-3  # subfault 3: far from every station
@@ -270,7 +270,7 @@ def test_resolved_error_leaves_out_the_subfaults_no_station_sees():
 def test_zero_edges_penalise_slip_on_the_outline_only():
     """edges="zero": the outline subfaults (from the triangulation) get a zero-slip ghost, so B is
     full rank and uniform slip costs something; with free edges uniform slip is free."""
-    from crustgf.smoothing import outline_subfaults, slip_smoothing
+    from crustgf.inversion.smoothing import outline_subfaults, slip_smoothing
 
     f = planar_fault((0.0, 0.0, -3000.0), 30.0, 20.0, 60e3, 30e3, 8, 5)
     sf = Subfaults(f["centroid"], f["strike"], f["dip"], f["area"], f["vertices"], f["cells"], f["cell_subfault"])

@@ -6,9 +6,9 @@ from __future__ import annotations
 import h5py
 import numpy as np
 
-from crustgf.greens import GreenSolver
-from crustgf.modelfile import file_sha256, read_model
-from crustgf.solve import solve_greens_functions, structures_of
+from crustgf.greens.operator import GreenSolver
+from crustgf.io.modelfile import file_sha256, read_model
+from crustgf.greens.run import solve_greens_functions, structures_of
 from solve_model import build_tiny_model
 
 

@@ -11,8 +11,8 @@ import numba as nb
 import numpy as np
 import scipy.sparse as sp
 
-from .elements import add_block, quadrature_for, shape_gradients
-from .sparsity import dof_pattern, node_adjacency, node_elements
+from crustgf.fem.elements import add_block, quadrature_for, shape_gradients
+from crustgf.fem.sparsity import dof_pattern, node_adjacency, node_elements
 
 
 @nb.njit(cache=True, parallel=True)

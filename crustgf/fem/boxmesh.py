@@ -11,9 +11,9 @@ from itertools import permutations
 
 import numpy as np
 
-from ..model import TET10_EDGES
-from .material import velocities
-from .shapes import tet_volume
+from crustgf.mesh.model import TET10_EDGES
+from crustgf.fem.material import velocities
+from crustgf.fem.shapes import tet_volume
 
 
 def box_tet4(xs, ys, zs):
@@ -74,7 +74,7 @@ def box_fault_model(xs, ys, zs, fault_y, fault_z, subfaults=(1, 1), order=1, mu=
     reaches the surface); strike 0, dip 90, so the hanging wall is x > fault_x (n = +x). Subfaults
     (n_strike, n_dip) split it on grid lines (the ranges must be grid-aligned). Fixed nodes: sides
     and bottom; one homogeneous material. Stations: (n, 3) m, default none."""
-    from ..model import LayerTable, Model, SubfaultTable, TRI6_EDGES
+    from crustgf.mesh.model import LayerTable, Model, SubfaultTable, TRI6_EDGES
 
     nodes, cells = box_tet4(xs, ys, zs)
     edge_v = edge_n = None

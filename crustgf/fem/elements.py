@@ -14,7 +14,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .shapes import TET_QUAD1_POINTS, TET_QUAD1_WEIGHTS, TET_QUAD2_POINTS, TET_QUAD2_WEIGHTS
+from crustgf.fem.shapes import TET_QUAD1_POINTS, TET_QUAD1_WEIGHTS, TET_QUAD2_POINTS, TET_QUAD2_WEIGHTS
 
 _EDGES = np.array([[0, 1], [1, 2], [0, 2], [0, 3], [1, 3], [2, 3]], dtype=np.int64)
 

@@ -11,8 +11,8 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 
-from .assembly import assemble_stiffness
-from .sparsity import node_elements
+from crustgf.fem.assembly import assemble_stiffness
+from crustgf.fem.sparsity import node_elements
 
 
 class ElasticProblem:

@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import GridFault
-from ..errors import CrustgfError
-from .frames import strike_dip_from_normal, strike_vector
-from .patches import FaultPatches
-from .patchmap import PatchMap, SurfaceCurve, split_boundary
-from .region import check_outline, inside_polygon, region_boundary, region_function
-from .slab import SlabSurface, surface_from_points
+from crustgf.config.load import GridFault
+from crustgf.core.errors import CrustgfError
+from crustgf.geometry.frames import strike_dip_from_normal, strike_vector
+from crustgf.geometry.patches import FaultPatches
+from crustgf.geometry.patchmap import PatchMap, SurfaceCurve, split_boundary
+from crustgf.geometry.region import check_outline, inside_polygon, region_boundary, region_function
+from crustgf.geometry.slab import SlabSurface, surface_from_points
 
 EDGE_SAMPLES = 16  # points per patch edge polyline, ends included
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import CrustgfError
+from crustgf.core.errors import CrustgfError
 
 _DIP_SAMPLES = 129  # samples of t per s-line for the arc-length re-spacing
 

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import Config, GridFault, Layer, RectangleFault
-from ..errors import CrustgfError
-from .frames import dip_vector
-from .slab import surface_from_points
+from crustgf.config.load import Config, GridFault, Layer, RectangleFault
+from crustgf.core.errors import CrustgfError
+from crustgf.geometry.frames import dip_vector
+from crustgf.geometry.slab import surface_from_points
 
 
 @dataclass

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import RectangleFault
-from .frames import dip_vector, normal_vector, strike_vector
-from .patches import FaultPatches
+from crustgf.config.load import RectangleFault
+from crustgf.geometry.frames import dip_vector, normal_vector, strike_vector
+from crustgf.geometry.patches import FaultPatches
 
 
 def _corner_id(i: int, j: int, n_strike: int) -> int:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import contourpy
 import numpy as np
 
-from ..errors import CrustgfError
-from .slab import SlabSurface
+from crustgf.core.errors import CrustgfError
+from crustgf.geometry.slab import SlabSurface
 
 _MAX_RASTER_NODES = 3_000_000
 

@@ -36,7 +36,7 @@ from scipy.interpolate import RectBivariateSpline
 from scipy.ndimage import gaussian_filter
 from scipy.spatial import Delaunay, cKDTree
 
-from ..errors import CrustgfError
+from crustgf.core.errors import CrustgfError
 
 DEFAULT_MARGIN = 200e3  # m of lattice around the data, for plate layers across the model domain
 _EXTRAPOLATION_NEIGHBOURS = 8

@@ -1,5 +1,5 @@
 """Meshing: config -> layered tetrahedral Model with a conforming fault (gmsh, OCC kernel)."""
 
-from .build import build_model, fault_patches
+from crustgf.mesh.build import build_model, fault_patches
 
 __all__ = ["build_model", "fault_patches"]

@@ -4,26 +4,26 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import __version__
-from ..config import Config, RectangleFault
-from ..errors import CrustgfError
-from ..geometry.patches import FaultPatches
-from ..model import Model
-from . import nodesets, quadratic, quality
-from .conformity import check_fault_embedded
-from .gmsh_build import mesh_linear
-from .materials import assign_materials, layer_table
-from .progress import Steps
-from .subfaults import subfault_table
+from crustgf import __version__
+from crustgf.config.load import Config, RectangleFault
+from crustgf.core.errors import CrustgfError
+from crustgf.geometry.patches import FaultPatches
+from crustgf.mesh.model import Model
+from crustgf.mesh import nodesets, quadratic, quality
+from crustgf.mesh.conformity import check_fault_embedded
+from crustgf.mesh.gmsh_build import mesh_linear
+from crustgf.mesh.materials import assign_materials, layer_table
+from crustgf.mesh.progress import Steps
+from crustgf.mesh.subfaults import subfault_table
 
 
 def fault_patches(cfg: Config) -> FaultPatches:
     """The fault of the config as patches (rectangle here; grid faults from geometry.grid)."""
     if isinstance(cfg.fault, RectangleFault):
-        from ..geometry.rectangle import rectangle_patches
+        from crustgf.geometry.rectangle import rectangle_patches
 
         return rectangle_patches(cfg.fault)
-    from ..geometry.grid import grid_patches  # owned by the grid-fault geometry
+    from crustgf.geometry.grid import grid_patches  # owned by the grid-fault geometry
 
     return grid_patches(cfg.fault)
 

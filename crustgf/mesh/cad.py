@@ -22,9 +22,9 @@ from contextlib import contextmanager
 import gmsh
 import numpy as np
 
-from ..config import Config
-from ..errors import CrustgfError
-from ..geometry.patches import FaultPatches
+from crustgf.config.load import Config
+from crustgf.core.errors import CrustgfError
+from crustgf.geometry.patches import FaultPatches
 
 GLUE_SHIFT = 1  # gmsh Geometry.OCCBooleanGlue: arguments only share (parts of) sub-shapes
 

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 import gmsh
 import numpy as np
 
-from ..config import Config
-from ..errors import CrustgfError
-from ..geometry.patches import FaultPatches
-from . import sizing
-from .cad import build_geometry
-from .isolate import call_isolated
-from .patchcheck import check_edges_do_not_cross
-from .materials import flat_layer_index
+from crustgf.config.load import Config
+from crustgf.core.errors import CrustgfError
+from crustgf.geometry.patches import FaultPatches
+from crustgf.mesh import sizing
+from crustgf.mesh.cad import build_geometry
+from crustgf.mesh.isolate import call_isolated
+from crustgf.mesh.patchcheck import check_edges_do_not_cross
+from crustgf.mesh.materials import flat_layer_index
 
 
 @dataclass
@@ -34,7 +34,7 @@ def gmsh_session(verbose: bool = False, threads: int = 1):
     """Initialise gmsh for one model, quiet unless verbose; always finalise.
 
     One thread by default: with two, gmsh's meshes of the same config differed from run to run
-    (5,845 to 5,961 nodes for configs/two_layer.toml), with one they are identical, for ~15 % more
+    (5,845 to 5,961 nodes for crustgf/configs/two_layer.toml), with one they are identical, for ~15 % more
     meshing time (18 s instead of 16 s for nankai-coarse)."""
     gmsh.initialize(["-noenv"], readConfigFiles=False, interruptible=False)
     try:

@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..errors import CrustgfError
+from crustgf.core.errors import CrustgfError
 
 CRASH_HINT = ("the fault patches may be degenerate or cross each other; try a smaller mesh.size_fault, "
               "a larger fault.subfault_size or a simpler fault.outline")

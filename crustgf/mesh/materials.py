@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import Config
-from ..model import LayerTable
+from crustgf.config.load import Config
+from crustgf.mesh.model import LayerTable
 
 
 def layer_table(cfg: Config) -> LayerTable:
@@ -49,7 +49,7 @@ def assign_materials(cfg: Config, centroids: np.ndarray) -> np.ndarray:
     centroids = np.asarray(centroids, dtype=float)
     ids = flat_layer_index(cfg, -centroids[:, 2])
     if cfg.plate_layers:  # plate layer k is material len(cfg.layers) + k (geometry/plate.py)
-        from ..geometry.plate import interface_surface, plate_layer_of
+        from crustgf.geometry.plate import interface_surface, plate_layer_of
 
         k = plate_layer_of(centroids, interface_surface(cfg), cfg.plate_layers)
         ids = np.where(k >= 0, len(cfg.layers) + k, ids).astype(np.int32)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import CrustgfError
-from ..geometry.patches import FaultPatches
+from crustgf.core.errors import CrustgfError
+from crustgf.geometry.patches import FaultPatches
 
 
 def _proper_crossings(a: np.ndarray, b: np.ndarray, eps: float = 1e-9) -> np.ndarray:

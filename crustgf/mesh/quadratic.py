@@ -1,6 +1,6 @@
 """Element orientation and promotion of linear meshes to straight-sided TET10 / TRI6.
 
-One midside node per unique mesh edge, at the edge midpoint; ordering as in crustgf.model
+One midside node per unique mesh edge, at the edge midpoint; ordering as in crustgf.mesh.model
 (VTK: midside node 4 + i of a tet sits on TET10_EDGES[i], node 3 + i of a triangle on
 TRI6_EDGES[i]). Tets and triangles share midside nodes where they share edges.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import CrustgfError
-from ..model import TET10_EDGES, TRI6_EDGES
+from crustgf.core.errors import CrustgfError
+from crustgf.mesh.model import TET10_EDGES, TRI6_EDGES
 
 
 def signed_volumes(nodes: np.ndarray, tets: np.ndarray) -> np.ndarray:

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import CrustgfError
-from ..model import TET10_EDGES
+from crustgf.core.errors import CrustgfError
+from crustgf.mesh.model import TET10_EDGES
 
 DEGENERATE_RATIO = 1e-12  # volume <= this * (longest edge)^3 counts as degenerate
 

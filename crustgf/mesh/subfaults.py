@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..geometry.frames import strike_dip_from_normal
-from ..geometry.patches import FaultPatches
-from ..model import SubfaultTable
+from crustgf.geometry.frames import strike_dip_from_normal
+from crustgf.geometry.patches import FaultPatches
+from crustgf.mesh.model import SubfaultTable
 
 
 def subfault_table(nodes: np.ndarray, tris: np.ndarray, tri_subfault: np.ndarray,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kernels import csr_matmat
+from crustgf.solvers.kernels import csr_matmat
 
 
 def true_relative_residual(K, X, B) -> np.ndarray:
@@ -29,8 +29,8 @@ def make_cpu_solver(K, nodes_free=None, method="auto", rtol=1e-8, max_iterations
     """A CPU solver for the SPD reduced stiffness K: 'direct' (PARDISO), 'amg-cg' or 'auto'.
 
     nodes_free: (n_free/3, 3) coordinates of the free nodes (rigid-body modes for AMG)."""
-    from .cpu_amg import AmgBlockCG
-    from .cpu_direct import PardisoSolver, try_direct
+    from crustgf.solvers.cpu.amg import AmgBlockCG
+    from crustgf.solvers.cpu.direct import PardisoSolver, try_direct
 
     if method == "auto":
         direct = try_direct(K)
@@ -41,6 +41,6 @@ def make_cpu_solver(K, nodes_free=None, method="auto", rtol=1e-8, max_iterations
         return PardisoSolver(K).factorize()
     if method in ("amg-cg", "amg"):
         return AmgBlockCG(K, nodes_free, rtol=rtol, max_iterations=max_iterations)
-    from ..errors import CrustgfError
+    from crustgf.core.errors import CrustgfError
 
     raise CrustgfError(f"solver.method: unknown CPU method {method!r} (auto, direct or amg-cg)")

@@ -13,8 +13,8 @@ import os
 import shutil
 from functools import lru_cache
 
-from ..config import BACKENDS
-from ..errors import CrustgfError
+from crustgf.config.load import BACKENDS
+from crustgf.core.errors import CrustgfError
 
 
 def simulator_enabled() -> bool:
@@ -72,6 +72,6 @@ def resolve_backend(name: str) -> str:
 
 def make_cuda_solver(problem, rtol=1e-8, max_iterations=5000, **options):
     """The CUDA solver for an ElasticProblem (nodes, cells, mu, lam, free_dofs); `.solve(B)`."""
-    from .cuda import CudaBlockPCG
+    from crustgf.solvers.cuda import CudaBlockPCG
 
     return CudaBlockPCG.from_problem(problem, rtol=rtol, max_iterations=max_iterations, **options)

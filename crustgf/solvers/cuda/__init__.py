@@ -8,6 +8,6 @@ preparation), ebe_kernels / vector_kernels / csr_kernels (CUDA kernels), device_
 numba.cuda is imported only by the modules that launch kernels.
 """
 
-from .solver import CudaBlockPCG
+from crustgf.solvers.cuda.solver import CudaBlockPCG
 
 __all__ = ["CudaBlockPCG"]

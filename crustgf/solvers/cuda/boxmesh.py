@@ -12,7 +12,7 @@ from itertools import permutations
 
 import numpy as np
 
-from .tet10 import EDGES
+from crustgf.solvers.cuda.tet10 import EDGES
 
 
 def _kuhn_tets() -> np.ndarray:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 from numba import cuda
 
-from . import csr_kernels as ck
-from . import vector_kernels as vk
-from .ebe_kernels import ebe_kernel, launch_ebe
-from .problem_data import MeshData
+from crustgf.solvers.cuda import csr_kernels as ck
+from crustgf.solvers.cuda import vector_kernels as vk
+from crustgf.solvers.cuda.ebe_kernels import ebe_kernel, launch_ebe
+from crustgf.solvers.cuda.problem_data import MeshData
 
 ROWS_PER_DOT_THREAD = 256  # rows each thread sums in the column dot products
 MAX_DOT_THREADS = 65536  # partial sums per dot (over all columns) copied back to the host

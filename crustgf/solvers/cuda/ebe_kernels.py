@@ -30,8 +30,8 @@ from __future__ import annotations
 import numpy as np
 from numba import config, cuda, float32, float64
 
-from .tet10 import QA, QB
-from .vector_kernels import grid
+from crustgf.solvers.cuda.tet10 import QA, QB
+from crustgf.solvers.cuda.vector_kernels import grid
 
 EDGE_I = np.array([0, 1, 0, 0, 1, 2], dtype=np.int32)
 EDGE_J = np.array([1, 2, 2, 3, 3, 3], dtype=np.int32)

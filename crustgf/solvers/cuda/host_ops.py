@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .problem_data import MeshData
-from .tet10 import element_matrices
+from crustgf.solvers.cuda.problem_data import MeshData
+from crustgf.solvers.cuda.tet10 import element_matrices
 
 
 def assemble_internal(data: MeshData) -> sp.csr_matrix:

@@ -27,11 +27,11 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
-from ...fem.assembly import assemble_stiffness
-from ..cpu_amg import AmgVCycle, rigid_body_modes
-from .preconditioner import Chebyshev, chebyshev_coefficients
-from .problem_data import MeshData
-from .tet10 import EDGES
+from crustgf.fem.assembly import assemble_stiffness
+from crustgf.solvers.cpu.amg import AmgVCycle, rigid_body_modes
+from crustgf.solvers.cuda.preconditioner import Chebyshev, chebyshev_coefficients
+from crustgf.solvers.cuda.problem_data import MeshData
+from crustgf.solvers.cuda.tet10 import EDGES
 
 
 def p1_prolongation(data: MeshData) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .block_pcg import block_pcg
+from crustgf.solvers.cuda.block_pcg import block_pcg
 
 SAFETY = 1.1
 
@@ -109,7 +109,7 @@ def make_preconditioner(ops, name="multigrid", degree=None, ratio=30.0):
     smoother ('multigrid', default 2); see bench/precond.py for the iteration counts behind them."""
     degree = DEFAULT_DEGREE.get(name, 1) if degree is None else degree
     if name == "multigrid":
-        from .multigrid import PMultigrid
+        from crustgf.solvers.cuda.multigrid import PMultigrid
 
         return PMultigrid(ops, degree=degree, ratio=ratio)
     if name == "jacobi":

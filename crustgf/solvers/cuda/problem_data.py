@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...errors import CrustgfError
-from .reorder import Ordering, make_ordering
-from .tet10 import element_geometry, nodal_diagonal_blocks
+from crustgf.core.errors import CrustgfError
+from crustgf.solvers.cuda.reorder import Ordering, make_ordering
+from crustgf.solvers.cuda.tet10 import element_geometry, nodal_diagonal_blocks
 
 
 @dataclass

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .block_pcg import solve
-from .preconditioner import make_preconditioner
-from .problem_data import from_internal, prepare, to_internal
+from crustgf.solvers.cuda.block_pcg import solve
+from crustgf.solvers.cuda.preconditioner import make_preconditioner
+from crustgf.solvers.cuda.problem_data import from_internal, prepare, to_internal
 
 
 class CudaBlockPCG:
@@ -32,11 +32,11 @@ class CudaBlockPCG:
         self.n_free = len(free_dofs)
         self.data = prepare(nodes, cells, mu, lam, free_dofs, rcm=rcm, colour=scatter == "colour")
         if device:
-            from .device_ops import DeviceOps
+            from crustgf.solvers.cuda.device_ops import DeviceOps
 
             self.ops = DeviceOps(self.data, scatter=scatter)
         else:
-            from .host_ops import HostOps
+            from crustgf.solvers.cuda.host_ops import HostOps
 
             self.ops = HostOps(self.data)
         self.precond = make_preconditioner(self.ops, preconditioner, degree=degree, ratio=ratio)

@@ -1,0 +1,1 @@
+"""The `crustgf` command line (one click group) and its text summaries."""

@@ -1,0 +1,1 @@
+"""The config file: reading and validating TOML (`load_config`), structure variants."""

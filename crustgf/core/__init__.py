@@ -1,0 +1,1 @@
+"""Shared basics: user errors, progress bars, atomic writes, small CSV tables."""

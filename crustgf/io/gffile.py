@@ -1,0 +1,261 @@
+"""The Green's-function file (SPEC section 3, plus structure variants per docs/CONTRACTS.md).
+
+Layout (every dataset has a `units` attribute; "1" means dimensionless or an index):
+
+    /greens_functions/displacement  (n_stations, 3, n_subfaults, 2) f8, m per m of slip;
+                                    axis 1 = east, north, up; axis 3 = strike-slip, dip-slip
+    /stations/name, /stations/position (m), /stations/lonlat (degrees, when the model has them)
+    /subfaults/centroid (m), strike, dip (degrees), area (m^2)
+    /subfaults/vertices (m), /subfaults/cells (triangles, 0-based rows of vertices, ordered so
+        that (v1 - v0) x (v2 - v0) points into the hanging wall), /subfaults/cell_subfault
+    /solve/done (n_subfaults, 2) bool, /solve/residual f8, /solve/iterations i8
+    /model/layers/{name, bottom, vp, vs, density, mu, lambda, kind} (SI; a plate layer's
+        `bottom` is its thickness)
+    /variants/<name>/{greens_functions/displacement, solve/*, model/layers/*}  per variant
+    root attrs: kind = "crustgf-greens-functions", crustgf_version, config (TOML text verbatim),
+        model_sha256, frame, slip_convention, variants (names, in config order)
+
+Solves that are not done (never run, or not converged to rtol) have done = false and NaN
+displacement, so they cannot be mistaken for a Green's function; their residual/iterations hold
+the last attempt's values (NaN / -1 when never attempted).
+
+The file is only ever written whole, to OUT.tmp, fsynced and renamed over OUT (`write_gf_file`),
+so a reader (or a killed solve) only ever sees a complete file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from crustgf.core.errors import CrustgfError
+from crustgf.greens.journal import fsync_dir
+
+KIND = "crustgf-greens-functions"
+SLIP_CONVENTION = (
+    "slip is the motion of the hanging wall relative to the footwall (Aki & Richards); "
+    "component 0 strike-slip, +1 = left-lateral (hanging wall moves along strike); "
+    "component 1 dip-slip, +1 = reverse (hanging wall moves up dip); unit slip = 1 m"
+)
+NOT_SOLVED_ITERATIONS = -1
+
+
+@dataclass
+class Structure:
+    """One elastic structure solved on the mesh: the reference (the model's layers) or a variant."""
+
+    name: str
+    layers: object  # crustgf.mesh.model.LayerTable (SI)
+
+
+@dataclass
+class GFHeader:
+    """Everything in the file except the solve results (fixed for a given model file)."""
+
+    station_names: list[str]
+    station_positions: np.ndarray
+    station_lonlat: np.ndarray | None
+    centroid: np.ndarray
+    strike: np.ndarray
+    dip: np.ndarray
+    area: np.ndarray
+    vertices: np.ndarray
+    cells: np.ndarray
+    cell_subfault: np.ndarray
+    config_text: str
+    frame: str
+    model_sha256: str
+    crustgf_version: str
+    structures: list[Structure]
+
+    @property
+    def n_stations(self) -> int:
+        return len(self.station_names)
+
+    @property
+    def n_subfaults(self) -> int:
+        return len(self.area)
+
+
+def header_from_model(model, model_sha256: str, structures: list[Structure]) -> GFHeader:
+    from crustgf import __version__
+
+    vertices, cells = fault_triangulation(model.nodes, model.fault_cells)
+    return GFHeader(
+        station_names=list(model.station_names),
+        station_positions=np.asarray(model.station_positions, dtype=np.float64),
+        station_lonlat=None if model.station_lonlat is None else np.asarray(model.station_lonlat, dtype=np.float64),
+        centroid=np.asarray(model.subfaults.centroid, dtype=np.float64),
+        strike=np.asarray(model.subfaults.strike, dtype=np.float64),
+        dip=np.asarray(model.subfaults.dip, dtype=np.float64),
+        area=np.asarray(model.subfaults.area, dtype=np.float64),
+        vertices=vertices,
+        cells=cells,
+        cell_subfault=np.asarray(model.fault_cell_subfault, dtype=np.int64),
+        config_text=model.config_text,
+        frame=model.frame,
+        model_sha256=model_sha256,
+        crustgf_version=__version__,
+        structures=structures,
+    )
+
+
+def fault_triangulation(nodes: np.ndarray, fault_cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Corner triangles of the fault cells (TRI6 midsides dropped) over their own vertex list."""
+    corners = np.asarray(fault_cells)[:, :3]
+    used, cells = np.unique(corners, return_inverse=True)
+    return np.asarray(nodes, dtype=np.float64)[used], cells.reshape(-1, 3).astype(np.int64)
+
+
+@dataclass
+class SolveState:
+    """Results of one structure's solves, with the done mask."""
+
+    displacement: np.ndarray  # (n_stations, 3, n_subfaults, 2)
+    done: np.ndarray  # (n_subfaults, 2) bool
+    residual: np.ndarray  # (n_subfaults, 2) f8
+    iterations: np.ndarray  # (n_subfaults, 2) i8
+
+    @classmethod
+    def empty(cls, n_stations: int, n_subfaults: int) -> "SolveState":
+        return cls(
+            displacement=np.full((n_stations, 3, n_subfaults, 2), np.nan),
+            done=np.zeros((n_subfaults, 2), dtype=bool),
+            residual=np.full((n_subfaults, 2), np.nan),
+            iterations=np.full((n_subfaults, 2), NOT_SOLVED_ITERATIONS, dtype=np.int64),
+        )
+
+    def merge(self, jobs: np.ndarray, displacement: np.ndarray, residual: np.ndarray,
+              iterations: np.ndarray, converged: np.ndarray) -> None:
+        """Take a batch's results. A converged solve always wins; a failed one never replaces a done one."""
+        jobs = np.asarray(jobs, dtype=np.int64).reshape(-1, 2)
+        converged = np.asarray(converged, dtype=bool)
+        sf, comp = jobs[:, 0], jobs[:, 1]
+        take = converged | ~self.done[sf, comp]
+        sf, comp = sf[take], comp[take]
+        ok = converged[take]
+        self.residual[sf, comp] = np.asarray(residual)[take]
+        self.iterations[sf, comp] = np.asarray(iterations)[take]
+        self.done[sf, comp] = ok
+        disp = np.asarray(displacement, dtype=np.float64)[:, :, take]
+        disp[:, :, ~ok] = np.nan
+        self.displacement[:, :, sf, comp] = disp
+
+    def missing(self) -> np.ndarray:
+        """(k, 2) (subfault, component) of the solves not done, subfault-major order."""
+        return np.argwhere(~self.done).astype(np.int64)
+
+    @property
+    def n_done(self) -> int:
+        return int(self.done.sum())
+
+
+def write_gf_file(path: Path, header: GFHeader, states: list[SolveState]) -> None:
+    """Write the whole file atomically: OUT.tmp, fsync, rename over OUT, fsync the folder."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with h5py.File(tmp, "w") as f:
+            _write_contents(f, header, states)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    fsync_dir(path.parent if str(path.parent) else Path("."))
+
+
+def read_solve_states(path: Path, header: GFHeader) -> list[SolveState]:
+    """Load an existing file's results for resuming; refuse a file from another model."""
+    path = Path(path)
+    try:
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        raise CrustgfError(f"{path}: cannot open as HDF5 ({exc}); delete it or use another -o") from None
+    with f:
+        kind = _attr_str(f, "kind")
+        if kind != KIND:
+            raise CrustgfError(f"{path}: not a crustgf Green's-function file (kind = {kind!r}); use another -o")
+        sha = _attr_str(f, "model_sha256")
+        if sha != header.model_sha256:
+            raise CrustgfError(
+                f"{path}: solved on a different model (model_sha256 {sha[:12]}..., this model "
+                f"{header.model_sha256[:12]}...); delete it or use another -o")
+        states = []
+        for i, structure in enumerate(header.structures):
+            prefix = "" if i == 0 else f"variants/{structure.name}/"
+            state = SolveState.empty(header.n_stations, header.n_subfaults)
+            if prefix + "solve/done" in f:
+                state.done[:] = f[prefix + "solve/done"][()]
+                state.residual[:] = f[prefix + "solve/residual"][()]
+                state.iterations[:] = f[prefix + "solve/iterations"][()]
+                state.displacement[:] = f[prefix + "greens_functions/displacement"][()]
+                state.displacement[:, :, ~state.done] = np.nan
+            states.append(state)
+    return states
+
+
+def _write_contents(f: h5py.File, header: GFHeader, states: list[SolveState]) -> None:
+    f.attrs["kind"] = KIND
+    f.attrs["crustgf_version"] = header.crustgf_version
+    f.attrs["config"] = header.config_text
+    f.attrs["model_sha256"] = header.model_sha256
+    f.attrs["frame"] = header.frame
+    f.attrs["slip_convention"] = SLIP_CONVENTION
+    f.attrs["variants"] = np.array([s.name for s in header.structures[1:]], dtype=h5py.string_dtype())
+
+    _dataset(f, "stations/name", np.array(header.station_names, dtype=h5py.string_dtype()), "")
+    _dataset(f, "stations/position", header.station_positions, "m")
+    if header.station_lonlat is not None:
+        _dataset(f, "stations/lonlat", header.station_lonlat, "degree")
+    _dataset(f, "subfaults/centroid", header.centroid, "m")
+    _dataset(f, "subfaults/strike", header.strike, "degree")
+    _dataset(f, "subfaults/dip", header.dip, "degree")
+    _dataset(f, "subfaults/area", header.area, "m^2")
+    _dataset(f, "subfaults/vertices", header.vertices, "m")
+    _dataset(f, "subfaults/cells", header.cells, "1")
+    _dataset(f, "subfaults/cell_subfault", header.cell_subfault, "1")
+
+    for i, (structure, state) in enumerate(zip(header.structures, states)):
+        g = f if i == 0 else f.require_group(f"variants/{structure.name}")
+        _write_results(g, state)
+        _write_layers(g.require_group("model/layers"), structure.layers)
+
+
+def _write_results(g: h5py.Group, state: SolveState) -> None:
+    d = _dataset(g, "greens_functions/displacement", state.displacement, "m/m")
+    d.attrs["axes"] = "station, component (east, north, up), subfault, slip (strike-slip, dip-slip)"
+    d.attrs["not_done"] = "NaN where /solve/done is false"
+    _dataset(g, "solve/done", state.done, "1")
+    r = _dataset(g, "solve/residual", state.residual, "1")
+    r.attrs["meaning"] = "true relative residual ||b - K x|| / ||b|| of the last attempt; NaN if never solved"
+    it = _dataset(g, "solve/iterations", state.iterations, "1")
+    it.attrs["meaning"] = "iterations of the last attempt (0 for a direct solve); -1 if never solved"
+
+
+def _write_layers(g: h5py.Group, layers) -> None:
+    _dataset(g, "name", np.array(list(layers.name), dtype=h5py.string_dtype()), "")
+    _dataset(g, "bottom", np.asarray(layers.bottom, dtype=np.float64), "m")
+    _dataset(g, "vp", np.asarray(layers.vp, dtype=np.float64), "m/s")
+    _dataset(g, "vs", np.asarray(layers.vs, dtype=np.float64), "m/s")
+    _dataset(g, "density", np.asarray(layers.density, dtype=np.float64), "kg/m^3")
+    _dataset(g, "mu", np.asarray(layers.mu, dtype=np.float64), "Pa")
+    _dataset(g, "lambda", np.asarray(layers.lam, dtype=np.float64), "Pa")
+    kind = list(layers.kind) if len(layers.kind) else ["flat"] * len(layers.name)
+    _dataset(g, "kind", np.array(kind, dtype=h5py.string_dtype()), "")
+
+
+def _dataset(g: h5py.Group, name: str, data, units: str):
+    d = g.create_dataset(name, data=data)
+    d.attrs["units"] = units
+    return d
+
+
+def _attr_str(f: h5py.File, name: str) -> str:
+    value = f.attrs.get(name, "")
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -1,0 +1,1 @@
+"""Figures (matplotlib): GF maps, model layout and sections, slip maps."""

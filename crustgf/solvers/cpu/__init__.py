@@ -1,0 +1,1 @@
+"""CPU solvers: PARDISO/SuperLU factorisation and the AMG block CG."""
