@@ -5,10 +5,13 @@ OUT ?= out
 
 # a fresh virtual environment with crustgf and all its extras
 install:
+	@echo "[install] fresh virtual environment in .venv (about 1-2 minutes)"
 	rm -rf .venv
 	python3 -m venv .venv
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[all]"
+	@echo "[install] crustgf and its dependencies (numpy, scipy, numba, gmsh, ...), with all extras"
+	$(PY) -m pip install --progress-bar off -e ".[all]" | grep -E "^(Collecting|Successfully)" || true
+	@$(PY) -c "import crustgf; print('[install] crustgf', crustgf.__version__, 'ready: . .venv/bin/activate')"
 
 .venv/bin/crustgf:
 	$(MAKE) install

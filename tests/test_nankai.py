@@ -187,7 +187,7 @@ def test_reverse_slip_on_a_shallow_subfault_uplifts_seafloor_and_moves_it_to_the
 
 
 def test_continental_above_and_oceanic_below_the_interface(nankai):
-    from crustgf.plot.section import locate_points
+    from crustgf.fem.locate import find_elements
 
     cfg, model, _ = nankai
     kinds = np.array(model.layers.kind)
@@ -199,7 +199,7 @@ def test_continental_above_and_oceanic_below_the_interface(nankai):
     assert len(picks) >= 5
     for dz, want in ((+1.5e3, "flat"), (-1.5e3, "plate")):  # continental above, oceanic below
         pts = c[picks] + np.array([0.0, 0.0, dz])
-        mat = model.cell_material[locate_points(model.nodes, model.cells, pts)]
+        mat = model.cell_material[find_elements(model.nodes, model.cells, pts)[0]]
         assert (kinds[mat] == want).all(), (dz, [model.layers.name[m] for m in mat])
     assert set(kinds) == {"flat", "plate"} and "oceanic_crust" in model.layers.name
     # (which plate layer an element gets depends on its centroid's distance below the interface;

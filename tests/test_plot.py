@@ -15,7 +15,9 @@ from gf_fixtures import standard_case  # noqa: E402
 from crustgf.plot import figures as plot  # noqa: E402
 from crustgf.config.load import stored_origin  # noqa: E402
 from crustgf.cli.main import main  # noqa: E402
-from crustgf.plot.section import SectionLine, barycentric, locate_points, triangle_plane_crossings  # noqa: E402
+from crustgf.fem.locate import find_elements  # noqa: E402
+from crustgf.fem.shapes import tet_barycentric  # noqa: E402
+from crustgf.plot.section import SectionLine, triangle_plane_crossings  # noqa: E402
 
 TINY = """
 [model]
@@ -120,10 +122,14 @@ def test_locate_points_finds_the_holding_element(tiny_model):
     pick = rng.choice(len(model.cells), 200, replace=False)
     w = rng.dirichlet(np.ones(4), size=200)  # random interior points of those elements
     pts = np.einsum("nk,nkd->nd", w, model.nodes[model.cells[pick, :4]])
-    found = locate_points(model.nodes, model.cells, pts)
-    lam = barycentric(model.nodes[model.cells[found, :4]], pts)
+    found, bary = find_elements(model.nodes, model.cells, pts)
+    lam = tet_barycentric(model.nodes[model.cells[found, :4]], pts)
     assert (lam >= -1e-9).all()  # the found element holds the point (a shared face may pick a neighbour)
+    np.testing.assert_allclose(bary, lam, atol=1e-12)
     assert (found == pick).mean() > 0.95
+    lo, hi = model.nodes.min(axis=0), model.nodes.max(axis=0)
+    outside = np.array([hi + 1e3, [lo[0] - 1e3, 0.0, -1e3], [0.0, 0.0, 500.0]])  # beyond the box, above z = 0
+    assert (find_elements(model.nodes, model.cells, outside)[0] == -1).all()
 
 
 def test_fault_trace_in_section_matches_dip(tiny_model):

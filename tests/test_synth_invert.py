@@ -13,6 +13,7 @@ from crustgf.cli.main import main
 from crustgf.inversion.ensemble import run_ensemble
 from crustgf.io.gfread import Subfaults, load_greens_functions
 from crustgf.inversion.invert import invert_slip
+from crustgf.core.errors import CrustgfError
 from crustgf.inversion.slipmodels import NANKAI_1946, SourcePatches, map_slip_model, read_slip_model
 from crustgf.inversion.synth import StationData, forward, read_data_csv
 from gf_fixtures import planar_fault, standard_case
@@ -295,3 +296,25 @@ def test_inversion_with_zero_edges_recovers_slip_that_vanishes_at_the_edges(case
     m = smooth_slip(fault)  # a Gaussian bump: nearly zero on the outline
     data = StationData(names, forward(disp, m), np.full((len(names), 3), 1e-3))
     assert rel_err(invert_slip(gf, data, edges="zero").slip, m) < 0.05
+
+
+def test_slip_model_of_another_plane_is_refused():
+    """A source patch over the fault but dipping the other way (strike + 180) would map with a
+    meaningless rake; one patch elsewhere entirely covers nothing. Both are one-line errors."""
+    fault = planar_fault((0.0, 0.0, -2000.0), 40.0, 25.0, 40e3, 10e3, 4, 1)
+    sf = Subfaults(**{k: fault[k] for k in ("centroid", "strike", "dip", "area", "vertices", "cells",
+                                            "cell_subfault")})
+    s = np.array([np.sin(np.radians(40)), np.cos(np.radians(40)), 0.0])
+
+    def patch(strike, centre):
+        return SourcePatches(top_center=np.array([centre]), strike=np.array([strike]), dip=np.array([25.0]),
+                             rake=np.array([90.0]), length=np.array([40e3]), width=np.array([10e3]),
+                             slip=np.array([2.0]))
+
+    far_side = np.array([0.0, 0.0, -2000.0]) + 10e3 * np.cos(np.radians(25)) * np.array([s[1], -s[0], 0.0])
+    ok = map_slip_model(sf, patch(40.0, (0.0, 0.0, -2000.0)), refine=4)
+    np.testing.assert_allclose(ok[:, 1], 2.0, atol=0.05)
+    with pytest.raises(CrustgfError, match="degrees from the fault's plane"):
+        map_slip_model(sf, patch(220.0, far_side), refine=4)
+    with pytest.raises(CrustgfError, match="none of its patches"):
+        map_slip_model(sf, patch(40.0, (500e3, 0.0, -2000.0)), refine=4)

@@ -88,16 +88,19 @@ def info(model: Path) -> None:
 
 
 def _solve_options(f):
+    """Options of solve/run; each overrides the config's [solver] table (defaults in brackets)."""
     f = click.option("--backend", type=click.Choice(BACKENDS), default=None,
-                     help="auto: cuda when a GPU is usable, else cpu.")(f)
-    f = click.option("--batch", type=int, default=None, help="Right-hand sides solved together.")(f)
-    f = click.option("--rtol", type=float, default=None, help="Relative residual target.")(f)
+                     help="auto: cuda when a GPU is usable, else cpu. [config, else auto]")(f)
+    f = click.option("--batch", type=int, default=None, help="Right-hand sides solved together. [config, else 16]")(f)
+    f = click.option("--rtol", type=float, default=None, help="Relative residual target. [config, else 1e-8]")(f)
     f = click.option("--method", type=click.Choice(METHODS), default=None,
-                     help="CPU method (auto picks by size and memory).")(f)
-    f = click.option("--workers", type=int, default=None, help="Local worker processes.")(f)
+                     help="CPU method; auto picks by size and memory. [config, else auto]")(f)
+    f = click.option("--workers", type=int, default=None,
+                     help="Local worker processes (Dask LocalCluster). [none: in this process]")(f)
     f = click.option("--scheduler", type=str, default=None,
-                     help="Address of an existing Dask scheduler.")(f)
-    f = click.option("--max-iterations", type=int, default=None, help="Iteration cap (iterative).")(f)
+                     help="Address of an existing Dask scheduler, e.g. tcp://10.0.0.1:8786.")(f)
+    f = click.option("--max-iterations", type=int, default=None,
+                     help="Iteration cap of iterative methods. [config, else 5000]")(f)
     return f
 
 
@@ -181,13 +184,13 @@ def plot(file: Path, output: Path, subfault, component, variant, layout, section
 @main.command()
 @click.argument("gf", type=click.Path(path_type=Path))
 @click.option("--slip", type=click.Path(path_type=Path), default=None,
-              help="CSV: subfault, strike_slip, dip_slip (m) or subfault, slip, rake.")
+              help="CSV: subfault, strike_slip, dip_slip (m) or subfault, slip (m), rake (degrees).")
 @click.option("--slip-model", type=click.Path(path_type=Path), default=None,
               help="Rectangular lon/lat slip model (e.g. crustgf/data/slip_1946_nankai_baba2002.csv).")
 @click.option("-o", "--output", "output", required=True, type=click.Path(path_type=Path),
               help="Data CSV: station, x, y (km), east, north, up, sigma (m).")
 @click.option("--noise-sigma-mm", type=float, default=0.0, show_default=True, help="Gaussian noise added.")
-@click.option("--sigma-mm", type=float, default=None, help="Sigma written (default: the noise, or 1 mm).")
+@click.option("--sigma-mm", type=float, default=None, help="Sigma written. [the noise, or 1 mm]")
 @click.option("--seed", type=int, default=0, show_default=True, help="Noise seed.")
 @click.option("--variant", default=None, help="Structure variant (default: reference).")
 @_guard
@@ -210,7 +213,12 @@ def synth(gf: Path, slip, slip_model, output: Path, noise_sigma_mm, sigma_mm, se
               help="Smoothing at the fault's outline: free, or slip pulled to zero there.")
 @_guard
 def invert(gf: Path, data: Path, output: Path, variant, no_plot, edges) -> None:
-    """Smoothed least-squares slip from station displacements; weight chosen by ABIC."""
+    """Smoothed least-squares slip from station displacements; weight chosen by ABIC.
+
+    DATA is a CSV (as `crustgf synth` writes): columns station, east, north, up (m) and sigma (m),
+    or sigma_east, sigma_north, sigma_up; optional x, y (km) are ignored; lines starting with '#'
+    are comments. Stations are matched by name with the GF file's; a blank value leaves that
+    component out."""
     from crustgf.inversion.invert import invert_command
 
     invert_command(gf, data, output, variant=variant, plot=not no_plot, edges=edges)

@@ -11,7 +11,7 @@ from itertools import permutations
 
 import numpy as np
 
-from crustgf.mesh.model import TET10_EDGES
+from crustgf.fem.shapes import TET10_EDGES
 from crustgf.fem.material import velocities
 from crustgf.fem.shapes import tet_volume
 
@@ -74,7 +74,8 @@ def box_fault_model(xs, ys, zs, fault_y, fault_z, subfaults=(1, 1), order=1, mu=
     reaches the surface); strike 0, dip 90, so the hanging wall is x > fault_x (n = +x). Subfaults
     (n_strike, n_dip) split it on grid lines (the ranges must be grid-aligned). Fixed nodes: sides
     and bottom; one homogeneous material. Stations: (n, 3) m, default none."""
-    from crustgf.mesh.model import LayerTable, Model, SubfaultTable, TRI6_EDGES
+    from crustgf.fem.shapes import TRI6_EDGES
+    from crustgf.mesh.model import LayerTable, Model, SubfaultTable
 
     nodes, cells = box_tet4(xs, ys, zs)
     edge_v = edge_n = None

@@ -16,7 +16,7 @@ import numpy as np
 
 from crustgf.fem.shapes import TET_QUAD1_POINTS, TET_QUAD1_WEIGHTS, TET_QUAD2_POINTS, TET_QUAD2_WEIGHTS
 
-_EDGES = np.array([[0, 1], [1, 2], [0, 2], [0, 3], [1, 3], [2, 3]], dtype=np.int64)
+from crustgf.fem.shapes import TET10_EDGES as _EDGES  # noqa: E402 (the one table)
 
 
 @nb.njit(cache=True, inline="always")

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from crustgf.core.errors import CrustgfError
-from crustgf.geometry.frames import dip_vector, strike_vector
+from crustgf.geometry.frames import dip_vector, normal_vector, strike_vector
 from crustgf.data import data_file
 from crustgf.io.gfread import Subfaults
 
@@ -146,6 +146,7 @@ def map_slip_model(subfaults: Subfaults, src: SourcePatches, refine: int = 6) ->
     else:  # no triangulation in the file: one sample per subfault, at its centroid
         points, weights, owner = subfaults.centroid, subfaults.area, np.arange(subfaults.n)
     k = patch_containing(points, src)
+    check_orientation(subfaults, src, k, owner, weights)
     vec = np.where((k >= 0)[:, None], src.slip_vectors()[np.maximum(k, 0)], 0.0)
     total = np.zeros((subfaults.n, 3))
     np.add.at(total, owner, weights[:, None] * vec)
@@ -157,6 +158,30 @@ def map_slip_model(subfaults: Subfaults, src: SourcePatches, refine: int = 6) ->
     in_plane = np.linalg.norm(comp, axis=1)
     scale = np.where(in_plane > 0, np.linalg.norm(mean, axis=1) / np.where(in_plane > 0, in_plane, 1.0), 0.0)
     return comp * scale[:, None]
+
+
+# a source patch and the subfault under it must be roughly the same plane, facing the same way
+MAX_PLANE_ANGLE = 45.0  # degrees, potency-weighted mean
+
+
+def check_orientation(subfaults: Subfaults, src: SourcePatches, k: np.ndarray, owner: np.ndarray,
+                      weights: np.ndarray) -> None:
+    """CrustgfError when the slip model's planes do not fit the fault's (another fault, a flipped dip
+    direction, a wrong origin): its slip would map onto the subfaults with a meaningless rake."""
+    hit = k >= 0
+    if not hit.any():
+        raise CrustgfError("slip model: none of its patches lies over the fault (in map view); "
+                           "check the file's lon/lat and the model's origin")
+    n_src = normal_vector(src.strike, src.dip)[k[hit]]
+    n_sub = normal_vector(subfaults.strike, subfaults.dip)[owner[hit]]
+    w = weights[hit] * src.slip[k[hit]]
+    cos = np.clip(np.sum(n_src * n_sub, axis=1), -1.0, 1.0)
+    angle = float(np.degrees(np.arccos(np.sum(w * cos) / max(np.sum(w), 1e-300))))
+    if angle > MAX_PLANE_ANGLE:
+        raise CrustgfError(
+            f"slip model: its patches are {angle:.0f} degrees from the fault's plane where they overlap "
+            f"(at most {MAX_PLANE_ANGLE:g} allowed): it does not describe this fault "
+            "(strike/dip of another fault, or dipping the other way)")
 
 
 def rake_slip(strike_slip, dip_slip):

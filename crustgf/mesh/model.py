@@ -13,11 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from crustgf.fem.material import lame_lambda, shear_modulus
+from crustgf.fem.shapes import TET10_EDGES, TRI6_EDGES  # noqa: F401 (node order, re-exported)
 
-# local vertex pairs of the six TET10 edges, in VTK order (midside node 4 + i sits on EDGES[i])
-TET10_EDGES = np.array([[0, 1], [1, 2], [0, 2], [0, 3], [1, 3], [2, 3]], dtype=np.int64)
-# local vertex pairs of the three TRI6 edges (midside node 3 + i sits on TRI6_EDGES[i])
-TRI6_EDGES = np.array([[0, 1], [1, 2], [0, 2]], dtype=np.int64)
 
 
 @dataclass

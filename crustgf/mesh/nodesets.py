@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from crustgf.mesh.model import TRI6_EDGES
+from crustgf.fem.shapes import TRI6_EDGES
 
 
 def _tri_edges(tris: np.ndarray):

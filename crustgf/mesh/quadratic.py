@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from crustgf.core.errors import CrustgfError
-from crustgf.mesh.model import TET10_EDGES, TRI6_EDGES
+from crustgf.fem.shapes import TET10_EDGES, TRI6_EDGES
 
 
 def signed_volumes(nodes: np.ndarray, tets: np.ndarray) -> np.ndarray:

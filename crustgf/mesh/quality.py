@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from crustgf.core.errors import CrustgfError
-from crustgf.mesh.model import TET10_EDGES
+from crustgf.fem.shapes import TET10_EDGES
 
 DEGENERATE_RATIO = 1e-12  # volume <= this * (longest edge)^3 counts as degenerate
 

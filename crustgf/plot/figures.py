@@ -220,14 +220,16 @@ def parse_section(spec: str, origin) -> tuple["SectionLine", bool]:
 
 
 def sample_section(model, line, depth_max: float, ns: int = 360, nz: int = 180):
-    """Material id on an (nz, ns) grid of the section (s in m, depth in m) from the mesh's elements."""
-    from crustgf.plot.section import locate_points
+    """Material id on an (nz, ns) grid of the section (s in m, depth in m) from the mesh's elements;
+    -1 where the point is outside the model (never an invented material)."""
+    from crustgf.fem.locate import find_elements
 
     s = np.linspace(0.0, line.length, ns)
     depth = np.linspace(0.0, depth_max, nz)
     pts = line.points(s, depth).reshape(-1, 3)
-    elem = locate_points(model.nodes, model.cells, pts)
-    return s, depth, np.asarray(model.cell_material)[elem].reshape(nz, ns)
+    elem, _ = find_elements(model.nodes, model.cells, pts)
+    mat = np.where(elem >= 0, np.asarray(model.cell_material)[np.maximum(elem, 0)], -1)
+    return s, depth, mat.reshape(nz, ns)
 
 
 def plate_top(material: np.ndarray, depth: np.ndarray, plate_ids: np.ndarray) -> np.ndarray:
@@ -258,10 +260,12 @@ def plot_section(model_path, spec: str, out, depth_max_km: float = 100.0) -> Pat
     cmap = ListedColormap([palette[i % len(palette)] for i in range(nmat)])
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(10.0, 5.0), constrained_layout=True)
-    ax.pcolormesh(s / 1e3, depth / 1e3, mat, cmap=cmap, norm=BoundaryNorm(np.arange(nmat + 1) - 0.5, nmat),
-                  shading="nearest")
+    ax.pcolormesh(s / 1e3, depth / 1e3, np.ma.masked_less(mat, 0), cmap=cmap,
+                  norm=BoundaryNorm(np.arange(nmat + 1) - 0.5, nmat), shading="nearest")
     handles = [Patch(color=cmap(i), label=f"{layers.name[i]} (vp {layers.vp[i] / 1e3:.1f}, "
-                     f"vs {layers.vs[i] / 1e3:.1f} km/s)") for i in np.unique(mat)]
+                     f"vs {layers.vs[i] / 1e3:.1f} km/s)") for i in np.unique(mat) if i >= 0]
+    if (mat < 0).any():
+        handles.append(Patch(facecolor="white", edgecolor="0.5", label="outside the model"))
 
     plate_ids = np.array([i for i in range(nmat) if kinds[i] == "plate"], dtype=int)
     top = plate_top(mat, depth, plate_ids) if plate_ids.size else np.full(len(s), np.nan)

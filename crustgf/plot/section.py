@@ -1,10 +1,7 @@
-"""Vertical cross-sections through a model: which element (and material) holds each point.
+"""Vertical cross-sections through a model: the section line and where the fault crosses it.
 
-Points are located in the tetrahedral mesh by testing the barycentric coordinates of the point in
-the few elements whose centroids are nearest (a k-d tree over element centroids). Only the four
-vertices of each element are used: elements are straight-sided (crustgf.mesh.model), so TET10 cells
-occupy the same tetrahedra as their vertices. A point that no candidate contains (outside the
-box, or inside a very stretched element) falls back to the element with the nearest centroid.
+The material at each point of a section comes from the element holding it (crustgf.fem.locate,
+the same locator as the stations'); points outside the model hold nothing and are drawn blank.
 """
 
 from __future__ import annotations
@@ -12,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 
 @dataclass
@@ -37,47 +33,6 @@ class SectionLine:
         d = self.direction
         S, D = np.meshgrid(s, depth)
         return np.stack([self.x0 + S * d[0], self.y0 + S * d[1], -D], axis=-1)
-
-
-def locate_points(nodes: np.ndarray, cells: np.ndarray, points: np.ndarray,
-                  ks: tuple[int, ...] = (8, 32, 128, 512), tol: float = 1e-9) -> np.ndarray:
-    """Element index holding each point (n, 3) -> (n,) int; nearest-centroid fallback.
-
-    Candidates are the k elements with the nearest centroids; points not found among them try a
-    larger k (small elements beside large ones can crowd out the one that holds the point).
-    """
-    tets = nodes[cells[:, :4]]  # (ne, 4, 3)
-    tree = cKDTree(tets.mean(axis=1))
-    found = tree.query(points, k=1)[1]
-    pending = np.arange(len(points))
-    done_k = 0
-    for k in ks:
-        k = min(k, len(cells))
-        if pending.size == 0 or k <= done_k:
-            break
-        cand = tree.query(points[pending], k=k)[1].reshape(len(pending), k)
-        hit = np.full(len(pending), -1)
-        for j in range(done_k, k):
-            todo = hit < 0
-            if not todo.any():
-                break
-            e = cand[todo, j]
-            inside = (barycentric(tets[e], points[pending[todo]]) >= -tol).all(axis=1)
-            idx = np.nonzero(todo)[0][inside]
-            hit[idx] = e[inside]
-        ok = hit >= 0
-        found[pending[ok]] = hit[ok]
-        pending = pending[~ok]
-        done_k = k
-    return found
-
-
-def barycentric(tets: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Barycentric coordinates (n, 4) of points p (n, 3) in tetrahedra (n, 4, 3)."""
-    T = np.transpose(tets[:, 1:] - tets[:, :1], (0, 2, 1))  # columns: v1-v0, v2-v0, v3-v0
-    rhs = (p - tets[:, 0])[..., None]
-    lam123 = np.linalg.solve(T, rhs)[..., 0]
-    return np.column_stack([1.0 - lam123.sum(axis=1), lam123])
 
 
 def triangle_plane_crossings(tri: np.ndarray, line: SectionLine) -> np.ndarray:

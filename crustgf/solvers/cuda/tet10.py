@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-EDGES = np.array([[0, 1], [1, 2], [0, 2], [0, 3], [1, 3], [2, 3]], dtype=np.int64)
+from crustgf.fem.shapes import TET10_EDGES as EDGES  # noqa: E402 (the one table, VTK order)
 
 # Degree-2 rule on the tetrahedron: 4 points, weights V/4; point q has L_q = QA, other L = QB.
 QA = 0.5854101966249685
