@@ -25,8 +25,8 @@ def _layer_lines(model: Model) -> list[str]:
     for i, name in enumerate(t.name):
         kind = t.kind[i] if i < len(t.kind) else "flat"
         what = "thickness" if kind == "plate" else "bottom"
-        lines.append(f"    {i}: {name:<16s} {kind:5s} {what} {_km(t.bottom[i]):>9s}  vp {t.vp[i] / 1e3:.3g} "
-                     f"vs {t.vs[i] / 1e3:.3g} km/s  rho {t.density[i] / 1e3:.3g} g/cm3  "
+        lines.append(f"    {i}: {name:<16s} {kind:5s} {what} {_km(t.bottom[i]):>9s}  vp {t.vp[i] / 1e3:.3f} "
+                     f"vs {t.vs[i] / 1e3:.3f} km/s  rho {t.density[i] / 1e3:.3f} g/cm3  "
                      f"{int(counts[i])} elements")
     return lines
 
@@ -104,12 +104,19 @@ def summarize(path) -> str:
     path = Path(path)
     if not path.exists():
         raise CrustgfError(f"{path}: no such file")
+    from crustgf.core.errors import RESOLVE_HINT, damaged_file
+
     try:
-        with h5py.File(path, "r") as f:
-            kind = f.attrs.get("kind")
-            is_gf = kind == GF_KIND
+        f = h5py.File(path, "r")
     except OSError as exc:
-        raise CrustgfError(f"{path}: not an HDF5 file ({exc})") from None
+        raise CrustgfError(f"{path}: not an HDF5 file, or its metadata is damaged ({exc})") from None
+    with f, damaged_file(path, RESOLVE_HINT):
+        is_gf = f.attrs.get("kind") == GF_KIND
+        if is_gf:
+            for name in f["solve"] if "solve" in f else ():  # read the results: a bad checksum shows
+                f["solve"][name][()]
+            if "greens_functions/displacement" in f:
+                f["greens_functions/displacement"][()]
     if is_gf:
         return _gf_summary(path)
     from crustgf.io.modelfile import read_model  # raises CrustgfError when it is not a model file either

@@ -46,8 +46,10 @@ def _guard(fn):
         except KeyboardInterrupt:
             click.echo("Error: interrupted", err=True)
             sys.exit(130)
-        except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
-            _fail(CrustgfError(f"{getattr(exc, 'filename', '') or ''}: {exc.strerror or exc}"))
+        except OSError as exc:  # disk full, read-only, a file that vanished: one line, never a traceback
+            from crustgf.core.atomic import os_error_message
+
+            _fail(CrustgfError(os_error_message(getattr(exc, "filename", "") or "", exc)))
 
     wrapper.__name__ = fn.__name__
     wrapper.__doc__ = fn.__doc__
@@ -69,12 +71,13 @@ def main(verbose: bool, quiet: bool) -> None:
 @click.argument("config", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "output", required=True, type=click.Path(path_type=Path),
               help="Model file to write (HDF5); an Xdmf sidecar is written beside it.")
+@click.option("--force", is_flag=True, help="Mesh even when the size estimate is over the limit.")
 @_guard
-def mesh(config: Path, output: Path) -> None:
+def mesh(config: Path, output: Path, force: bool) -> None:
     """Build the layered FE model with its conforming fault from CONFIG (TOML)."""
     from crustgf.greens.pipeline import mesh_command
 
-    mesh_command(config, output, quiet=_Ctx.quiet)
+    mesh_command(config, output, quiet=_Ctx.quiet, force=force)
 
 
 @main.command()
@@ -126,12 +129,13 @@ def solve(model: Path, output: Path, **opts) -> None:
 @click.option("-o", "--output", "output", required=True, type=click.Path(path_type=Path),
               help="Green's-function file; the model goes beside it as NAME.model.h5.")
 @_solve_options
+@click.option("--force", is_flag=True, help="Mesh even when the size estimate is over the limit.")
 @_guard
-def run(config: Path, output: Path, **opts) -> None:
+def run(config: Path, output: Path, force: bool, **opts) -> None:
     """Mesh CONFIG and solve it in one go."""
     from crustgf.greens.pipeline import run_command
 
-    sys.exit(run_command(config, output, _collect(**opts), quiet=_Ctx.quiet))
+    sys.exit(run_command(config, output, _collect(**opts), quiet=_Ctx.quiet, force=force))
 
 
 @main.command()
@@ -171,14 +175,22 @@ def plot(file: Path, output: Path, subfault, component, variant, layout, section
     if len(chosen) != 1:
         raise CrustgfError("plot: give exactly one of --subfault N (GF file), --layout or --section "
                            f"(model file); got {', '.join(chosen) or 'none'}")
+    from crustgf.core.atomic import check_output_folder, command_scope
+
+    check_output_folder(output)
+    with command_scope(inputs=[file], outputs=[output]):
+        _plot(plots, file, output, subfault, component, variant, layout, section, depth_km)
+    if not _Ctx.quiet:
+        click.echo(f"wrote {output}")
+
+
+def _plot(plots, file, output, subfault, component, variant, layout, section, depth_km) -> None:
     if layout:
         plots.plot_layout(file, output)
     elif section is not None:
         plots.plot_section(file, section, output, depth_max_km=depth_km)
     else:
         plots.plot_greens_function(file, subfault, component, output, variant=variant)
-    if not _Ctx.quiet:
-        click.echo(f"wrote {output}")
 
 
 @main.command()

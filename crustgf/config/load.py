@@ -152,6 +152,7 @@ class Config:
     variants: list[Variant] = field(default_factory=list)
     text: str = ""  # the TOML text, verbatim
     path: Path | None = None  # the config file
+    files: list[Path] = field(default_factory=list)  # the files it names (stations, fault grid), resolved
 
 
 # --------------------------------------------------------------------------------------------
@@ -211,6 +212,7 @@ def load_config(path) -> Config:
         raise ConfigError(path, checker.problems)
     cfg.text = text
     cfg.path = path.resolve()
+    cfg.files = checker.files
     return cfg
 
 
@@ -241,6 +243,7 @@ def apply_variant(layers: list[Layer], variant: Variant) -> list[Layer]:
 class _Checker:
     def __init__(self):
         self.problems: list[str] = []
+        self.files: list[Path] = []  # every file the config names (inputs; hashed for staleness)
 
     def add(self, path: str, message: str) -> None:
         message = " ".join(message.split())  # one line, whatever a file or library said
@@ -462,10 +465,23 @@ class _LayerEntry:
     layer: Layer | None
 
 
+# Above these, a value was almost surely given in SI units (m/s, kg/m^3) instead of km/s, g/cm^3.
+UNIT_LIMITS = {"vp": (20.0, "km/s", "m/s"), "vs": (20.0, "km/s", "m/s"), "density": (10.0, "g/cm^3", "kg/m^3")}
+
+
+def _plausible_units(ck, sec, key, value) -> bool:
+    """No rock has velocities over 20 km/s or densities over 10 g/cm^3: suggest the unit slip."""
+    limit, unit, si = UNIT_LIMITS[key]
+    return value is None or ck.require(
+        value <= limit, sec.at(key),
+        f"{_show(value)} {unit} is over {limit:g} {unit}, more than any rock; {key} is in {unit}, "
+        f"not {si}: did you mean {value / 1000.0:g}?")
+
+
 def _read_material(ck, sec):
-    """(vp, vs, density) in SI, or None; checks positivity and Poisson's ratio."""
+    """(vp, vs, density) in SI, or None; checks positivity, plausible units and Poisson's ratio."""
     vp, vs, rho = (sec.number(k) for k in MATERIAL_KEYS)
-    ok = [_positive(ck, sec, k, v) for k, v in zip(MATERIAL_KEYS, (vp, vs, rho))]
+    ok = [_positive(ck, sec, k, v) and _plausible_units(ck, sec, k, v) for k, v in zip(MATERIAL_KEYS, (vp, vs, rho))]
     if ok[0] and ok[1]:
         nu = poisson_ratio(vp, vs)
         ok.append(ck.require(0.0 < nu < 0.5, sec.path,
@@ -609,6 +625,7 @@ def _resolve_file(ck, sec, key, base):
     path = (base / Path(name).expanduser()).resolve()
     if not ck.require(path.is_file(), sec.at(key), f"file not found: {path}"):
         return None
+    ck.files.append(path)
     return path
 
 
@@ -880,7 +897,7 @@ def _read_change(ck, sec, layer_names):
         for key, factor in ((prop, unit), (scale, 1.0)):
             if sec.has(key):
                 v = sec.number(key)
-                if _positive(ck, sec, key, v):
+                if _positive(ck, sec, key, v) and (key == scale or _plausible_units(ck, sec, key, v)):
                     values[key] = v * factor
                 else:
                     ok = False

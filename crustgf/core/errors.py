@@ -12,3 +12,29 @@ class ConfigError(CrustgfError):
         self.path = str(path)
         self.problems = list(problems)
         super().__init__(f"{self.path}: " + "; ".join(self.problems))
+
+
+REBUILD_HINT = "the file is damaged; rebuild it (crustgf mesh CONFIG -o MODEL)"
+RESOLVE_HINT = "the file is damaged; move it away and solve again (crustgf solve MODEL -o GF)"
+
+
+def damaged_file(path, hint: str):
+    """Context manager: an error from HDF5 while reading `path` (damaged metadata, a checksum that
+    does not match, a missing object) becomes one CrustgfError naming the file and `hint`."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def guard():
+        try:
+            yield
+        except CrustgfError:
+            raise
+        except (OSError, KeyError, RuntimeError, ValueError, TypeError, IndexError) as exc:
+            text = " ".join(str(exc).split())
+            if "checksum" in text or "data error" in text:
+                what = "a stored checksum does not match its data"
+            else:
+                what = f"{type(exc).__name__}: {text[:160]}"
+            raise CrustgfError(f"{path}: cannot read it ({what}); {hint}") from None
+
+    return guard()

@@ -19,6 +19,7 @@ import numpy as np
 
 from crustgf.greens.dispatch.tasks import BatchResult
 from crustgf.core.errors import CrustgfError
+from crustgf.core.atomic import fsync_dir
 
 SUFFIX = ".journal"
 
@@ -33,6 +34,7 @@ class Journal:
         self.folder = Path(folder)
         self.model_sha256 = model_sha256
         self._next_seq = 1 + max((seq for seq, _ in self._entries()), default=0)
+        self.damaged: list[tuple[Path, str]] = []  # entries read() could not use (and removed)
 
     def append(self, result: BatchResult) -> int:
         """Write one batch durably; return its sequence number."""
@@ -53,18 +55,28 @@ class Journal:
         return seq
 
     def read(self) -> list[tuple[int, BatchResult]]:
-        """All whole entries in sequence order. Entries from another model are refused."""
+        """All whole entries in sequence order. Entries from another model are refused; a damaged
+        entry (bit rot, a disk that lied about fsync) is removed and listed in `damaged`: its
+        solves are simply missing, so the run does them again."""
         out = []
         for seq, path in self._entries():
-            with np.load(path, allow_pickle=False) as z:
-                sha = str(z["model_sha256"])
-                if sha != self.model_sha256:
-                    raise CrustgfError(
-                        f"{self.folder}: journal of a solve on a different model (model_sha256 "
-                        f"{sha[:12]}..., this model {self.model_sha256[:12]}...); delete it or use another -o")
-                out.append((seq, BatchResult(
-                    structure=int(z["structure"]), jobs=z["jobs"], displacement=z["displacement"],
-                    residual=z["residual"], iterations=z["iterations"], converged=z["converged"])))
+            try:
+                with np.load(path, allow_pickle=False) as z:
+                    sha = str(z["model_sha256"])
+                    if sha != self.model_sha256:
+                        raise CrustgfError(
+                            f"{self.folder}: journal of a solve on a different model (model_sha256 "
+                            f"{sha[:12]}..., this model {self.model_sha256[:12]}...); delete it or use another -o")
+                    result = _checked(BatchResult(
+                        structure=int(z["structure"]), jobs=z["jobs"], displacement=z["displacement"],
+                        residual=z["residual"], iterations=z["iterations"], converged=z["converged"]))
+            except CrustgfError:
+                raise
+            except Exception as exc:  # zip/npy/CRC errors of every kind: the entry is unusable
+                self.damaged.append((path, " ".join(f"{type(exc).__name__}: {exc}".split())[:120]))
+                path.unlink(missing_ok=True)
+                continue
+            out.append((seq, result))
         return out
 
     def prune(self, upto_seq: int) -> None:
@@ -90,15 +102,10 @@ class Journal:
         return sorted(found)
 
 
-def fsync_dir(folder: Path) -> None:
-    """Make a rename in `folder` durable (a no-op where directories cannot be opened)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+def _checked(r: BatchResult) -> BatchResult:
+    """A batch whose arrays agree with each other (else ValueError: a damaged entry)."""
+    k = len(r.jobs)
+    if np.asarray(r.jobs).shape != (k, 2) or np.asarray(r.displacement).ndim != 3 or \
+            np.asarray(r.displacement).shape[2] != k or not (len(r.residual) == len(r.iterations) == len(r.converged) == k):
+        raise ValueError("arrays of inconsistent shapes")
+    return r

@@ -17,6 +17,7 @@ has finished. A GF file or journal from another model file is refused.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -28,7 +29,9 @@ from crustgf.config.load import BACKENDS, METHODS, SolverOptions
 from crustgf.greens.dispatch import SolverSpec, make_tasks, open_dispatcher
 from crustgf.greens.dispatch import worker as worker_state
 from crustgf.core.errors import CrustgfError
-from crustgf.io.gffile import SolveState, Structure, header_from_model, read_solve_states, write_gf_file
+from crustgf.core.atomic import check_output_folder, declare_inputs, declare_outputs, guarded
+from crustgf.io.gffile import (SolveState, Structure, header_from_model, read_solve_options, read_solve_states,
+                     write_gf_file)
 from crustgf.greens.journal import Journal, journal_path
 from crustgf.core.progress import Progress
 from crustgf.config.variants import apply_variant, solver_table_from_config_text, variants_from_config_text
@@ -40,17 +43,22 @@ COMPONENT_NAMES = ("strike-slip", "dip-slip")
 _CHOICES = {"backend": BACKENDS, "method": METHODS}
 
 
+@guarded
 def solve_greens_functions(model_path, out_path, options: dict, progress: bool = True) -> int:
-    """Solve every missing (structure, subfault, component) of MODEL into OUT; return the exit status."""
+    """Solve every missing (structure, subfault, component) of MODEL into OUT; return the exit status.
+
+    Options, output folder and model values are all checked before anything is written."""
     from crustgf.io.modelfile import file_sha256, read_model
 
     model_path, out_path = Path(model_path).resolve(), Path(out_path)
     check_paths(model_path, out_path)
-    sha = file_sha256(model_path)
     model = read_model(model_path)
-    opts = resolve_options(model.config_text, options)
+    check_model_values(model, model_path)
+    opts = check_solve_options(model.config_text, options)
+    sha = file_sha256(model_path)
     structures = structures_of(model)
     header = header_from_model(model, sha, structures)
+    header.solve_options = json.dumps({k: opts[k] for k in ("backend", "method", "rtol")})
     worker_state.remember_model(str(model_path), sha, model)  # in-process runs reuse it
     specs = [SolverSpec(str(model_path), sha, i, None if i == 0 else s.layers, _options_key(opts))
              for i, s in enumerate(structures)]
@@ -63,10 +71,40 @@ def solve_greens_functions(model_path, out_path, options: dict, progress: bool =
 def check_paths(model_path: Path, out_path: Path) -> None:
     if not model_path.is_file():
         raise CrustgfError(f"{model_path}: no such model file")
-    if out_path.resolve() == model_path:
-        raise CrustgfError(f"-o {out_path}: would overwrite the model file")
-    if not out_path.resolve().parent.is_dir():
-        raise CrustgfError(f"-o {out_path}: folder {out_path.parent} does not exist")
+    declare_inputs(model_path, model_path.with_suffix(".xdmf"))
+    check_output_folder(out_path)
+    declare_outputs(out_path, journal_path(out_path))
+
+
+def check_model_values(model, path) -> None:
+    """Finite node coordinates and finite, positive material values (a damaged or hand-made model)."""
+    import numpy as np
+
+    t = model.layers
+    if not np.all(np.isfinite(model.nodes)):
+        n = int((~np.isfinite(model.nodes)).any(axis=1).sum())
+        raise CrustgfError(f"{path}: {n} mesh nodes have coordinates that are not finite numbers (NaN or "
+                           "inf); rebuild the model (crustgf mesh CONFIG -o MODEL)")
+    for name in ("vp", "vs", "density"):
+        v = np.asarray(getattr(t, name), dtype=float)
+        if not np.all(np.isfinite(v) & (v > 0)):
+            raise CrustgfError(f"{path}: layer {name} values {v.tolist()} are not all finite and > 0; "
+                               "rebuild the model (crustgf mesh CONFIG -o MODEL)")
+
+
+def check_solve_options(config_text: str, cli_options: dict) -> dict:
+    """resolve_options, then what can be checked before any output exists: a CUDA GPU for
+    --backend cuda (when solving here), a reachable --scheduler."""
+    opts = resolve_options(config_text, cli_options)
+    if opts["scheduler"] is not None:
+        from crustgf.greens.dispatch.dask import check_scheduler_address
+
+        check_scheduler_address(opts["scheduler"])
+    elif opts["backend"] == "cuda":
+        from crustgf.solvers.backend import resolve_backend
+
+        resolve_backend("cuda")  # CrustgfError naming the reason when no GPU is usable
+    return opts
 
 
 def resolve_options(config_text: str, cli_options: dict) -> dict:
@@ -155,10 +193,36 @@ class SolveRun:
         for seq, result in self.journal.read():
             self.merge(result, report=False)
             self.merged_seq = seq
+        for path, why in self.journal.damaged:
+            self.say(f"journal entry {path} is damaged ({why}); removed, its solves are done again",
+                     always=True)
+        self.forget_stale()
         self.flush()
         done = self.n_done()
         if done:
             self.say(f"resuming {self.out_path}: {done} of {self.total} solves already done")
+
+    def forget_stale(self) -> None:
+        """Done solves whose residual is above this run's rtol are solved again; done solves of
+        another method are kept, and the message says how to redo them."""
+        import numpy as np
+
+        rtol = self.opts["rtol"]
+        n_loose = 0
+        for state in self.states:
+            loose = state.done & ~(state.residual <= rtol)
+            n_loose += int(loose.sum())
+            state.done[loose] = False
+            state.displacement[:, :, loose] = np.nan
+        if n_loose:
+            self.say(f"{n_loose} solves in {self.out_path} have residuals above --rtol {rtol:.1e}; "
+                     "solving them again", always=True)
+        before = read_solve_options(self.out_path) if self.out_path.exists() else {}
+        method = before.get("method")
+        if method is not None and method != self.opts["method"] and self.n_done():
+            self.say(f"note: the {self.n_done()} solves already done in {self.out_path} used --method "
+                     f"{method}; only the missing ones use {self.opts['method']}. To redo all with "
+                     f"{self.opts['method']}, move {self.out_path} away and run again", always=True)
 
     def dispatch(self, work) -> None:
         n_jobs = sum(task.size for _, task in work)
@@ -235,51 +299,28 @@ class SolveRun:
 
 
 class _owner_lock:
-    """One solve per output at a time: OUT.journal/owner.pid; a dead owner's lock is taken over."""
+    """One solve per output at a time: OUT.journal/owner.lock (crustgf/lock.py); the journal folder
+    goes when the lock does, if it is empty."""
 
     def __init__(self, folder: Path, out_path: Path):
-        self.path = Path(folder) / "owner.pid"
-        self.out_path = out_path
+        from crustgf.lock import OwnerLock
+
+        self.lock = OwnerLock(Path(folder) / "owner.lock", f"-o {out_path}")
 
     def __enter__(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                owner = _read_pid(self.path)
-                if owner is not None and owner != os.getpid() and _pid_alive(owner):
-                    raise CrustgfError(f"-o {self.out_path}: another crustgf solve (pid {owner}) is writing it")
-                self.path.unlink(missing_ok=True)
-                continue
-            os.write(fd, str(os.getpid()).encode())
-            os.close(fd)
-            return self
-        raise CrustgfError(f"-o {self.out_path}: cannot take the lock {self.path}")
+        self.lock.acquire()
+        if self.lock.took_over is not None:
+            o = self.lock.took_over
+            print(f"note: took over the lock of pid {o.get('pid')} (since {o.get('since')}), which is no "
+                  "longer running", file=sys.stderr, flush=True)
+        return self
 
     def __exit__(self, *exc) -> None:
-        self.path.unlink(missing_ok=True)
+        self.lock.release()
         try:
-            self.path.parent.rmdir()  # only when empty (the journal was removed or never used)
+            self.lock.path.parent.rmdir()  # only when empty (the journal was removed or never used)
         except OSError:
             pass
-
-
-def _read_pid(path: Path) -> int | None:
-    try:
-        return int(path.read_text().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class _sigterm_as_interrupt:

@@ -139,7 +139,19 @@ def _figure(path: Path, ref: GreensFunctions, m_true: np.ndarray, rows: list[dic
 def run_ensemble(gf_path, out, slip_model=None, noise_sigma_mm: float = 0.0, seed: int | None = 0,
                  echo=print, edges: str = "free") -> list[dict]:
     """Run the ensemble (module doc); returns one dict per structure (COLUMNS)."""
+    from crustgf.core.atomic import command_scope
+
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise CrustgfError(f"--out {out}: is a file, not a folder; give a folder for the ensemble's files")
+    if not out.parent.is_dir():
+        raise CrustgfError(f"--out {out}: folder {out.parent} does not exist")
+    outputs = [out / name for name in ("ensemble.csv", "ensemble_slip.npz", "ensemble.png")]
+    with command_scope(inputs=[gf_path, slip_model or NANKAI_1946], outputs=outputs, option="--out"):
+        return _ensemble(gf_path, out, slip_model, noise_sigma_mm, seed, echo, edges)
+
+
+def _ensemble(gf_path, out, slip_model, noise_sigma_mm, seed, echo, edges) -> list[dict]:
     ref = load_greens_functions(gf_path)
     ref.require_complete("run an ensemble on")
     slip_model = Path(slip_model) if slip_model else NANKAI_1946

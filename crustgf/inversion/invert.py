@@ -122,6 +122,16 @@ def write_results(gf: GreensFunctions, r: InversionResult, output, header=()) ->
 def invert_command(gf_path, data_path, output, variant: str | None = None, plot: bool = True,
                    edges: str = "free") -> InversionResult:
     """`crustgf invert`: read, invert, write every output; returns the result."""
+    from crustgf.core.atomic import check_output_folder, command_scope
+
+    base = result_base(output)
+    outputs = [base.with_name(base.name + sfx) for sfx in (".npz", ".csv", "_abic.csv", "_residuals.csv", ".png")]
+    check_output_folder(outputs[0])
+    with command_scope(inputs=[gf_path, data_path], outputs=outputs):
+        return _invert(gf_path, data_path, output, variant, plot, edges)
+
+
+def _invert(gf_path, data_path, output, variant, plot, edges) -> InversionResult:
     gf = load_greens_functions(gf_path, variant=variant)
     gf.require_complete("invert with")
     data = read_data_csv(data_path)

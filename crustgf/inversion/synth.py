@@ -149,6 +149,14 @@ def synth_command(gf_path, output, slip=None, slip_model=None, noise_sigma_mm: f
         raise CrustgfError("synth: give exactly one of --slip (subfault CSV) and --slip-model (lon/lat patches)")
     if noise_sigma_mm < 0:
         raise CrustgfError(f"--noise-sigma-mm: must be >= 0, got {noise_sigma_mm}")
+    from crustgf.core.atomic import check_output_folder, command_scope
+
+    check_output_folder(output)
+    with command_scope(inputs=[gf_path, slip, slip_model], outputs=[output]):
+        return _synth(gf_path, output, slip, slip_model, noise_sigma_mm, sigma_mm, seed, variant, allow_missing)
+
+
+def _synth(gf_path, output, slip, slip_model, noise_sigma_mm, sigma_mm, seed, variant, allow_missing):
     gf = load_greens_functions(gf_path, variant=variant)
     if not allow_missing:
         gf.require_complete("synthesize data with")

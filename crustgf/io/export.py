@@ -15,7 +15,15 @@ def export_greens_functions(gf, fmt: str, output, variant: str | None = None,
     Refuses (CrustgfError) when some unit-slip solves are not done, unless allow_missing: then the
     missing values are exported as NaN and the provenance lines say how many are missing.
     """
+    from crustgf.core.atomic import check_output_folder, command_scope
+
     write = writer(fmt)
+    check_output_folder(output)
+    with command_scope(inputs=[gf], outputs=[output]):
+        return _export(gf, write, output, variant, allow_missing)
+
+
+def _export(gf, write, output, variant, allow_missing) -> Path:
     data = load_greens_functions(gf, variant=variant)
     if not allow_missing:
         data.require_complete("export")

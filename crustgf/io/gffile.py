@@ -19,21 +19,19 @@ Solves that are not done (never run, or not converged to rtol) have done = false
 displacement, so they cannot be mistaken for a Green's function; their residual/iterations hold
 the last attempt's values (NaN / -1 when never attempted).
 
-The file is only ever written whole, to OUT.tmp, fsynced and renamed over OUT (`write_gf_file`),
+The file is only ever written whole, to a unique temporary file beside OUT, fsynced and renamed over OUT (`write_gf_file`),
 so a reader (or a killed solve) only ever sees a complete file.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
 import numpy as np
 
-from crustgf.core.errors import CrustgfError
-from crustgf.greens.journal import fsync_dir
+from crustgf.core.errors import RESOLVE_HINT, CrustgfError, damaged_file
 
 KIND = "crustgf-greens-functions"
 SLIP_CONVENTION = (
@@ -71,6 +69,7 @@ class GFHeader:
     model_sha256: str
     crustgf_version: str
     structures: list[Structure]
+    solve_options: str = ""  # JSON: backend, method, rtol of the latest run (root attribute)
 
     @property
     def n_stations(self) -> int:
@@ -155,19 +154,12 @@ class SolveState:
 
 
 def write_gf_file(path: Path, header: GFHeader, states: list[SolveState]) -> None:
-    """Write the whole file atomically: OUT.tmp, fsync, rename over OUT, fsync the folder."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
+    """Write the whole file atomically: a temporary file beside OUT, fsync, rename over OUT, fsync the folder."""
+    from crustgf.core.atomic import atomic_path
+
+    with atomic_path(path) as tmp:
         with h5py.File(tmp, "w") as f:
             _write_contents(f, header, states)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    fsync_dir(path.parent if str(path.parent) else Path("."))
 
 
 def read_solve_states(path: Path, header: GFHeader) -> list[SolveState]:
@@ -177,7 +169,7 @@ def read_solve_states(path: Path, header: GFHeader) -> list[SolveState]:
         f = h5py.File(path, "r")
     except OSError as exc:
         raise CrustgfError(f"{path}: cannot open as HDF5 ({exc}); delete it or use another -o") from None
-    with f:
+    with f, damaged_file(path, RESOLVE_HINT):
         kind = _attr_str(f, "kind")
         if kind != KIND:
             raise CrustgfError(f"{path}: not a crustgf Green's-function file (kind = {kind!r}); use another -o")
@@ -200,6 +192,17 @@ def read_solve_states(path: Path, header: GFHeader) -> list[SolveState]:
     return states
 
 
+def read_solve_options(path: Path) -> dict:
+    """The solve options (backend, method, rtol) recorded by the latest run, {} when none."""
+    import json
+
+    try:
+        with h5py.File(path, "r") as f:
+            return json.loads(_attr_str(f, "solve_options") or "{}")
+    except (OSError, ValueError):
+        return {}
+
+
 def _write_contents(f: h5py.File, header: GFHeader, states: list[SolveState]) -> None:
     f.attrs["kind"] = KIND
     f.attrs["crustgf_version"] = header.crustgf_version
@@ -208,6 +211,8 @@ def _write_contents(f: h5py.File, header: GFHeader, states: list[SolveState]) ->
     f.attrs["frame"] = header.frame
     f.attrs["slip_convention"] = SLIP_CONVENTION
     f.attrs["variants"] = np.array([s.name for s in header.structures[1:]], dtype=h5py.string_dtype())
+    if header.solve_options:
+        f.attrs["solve_options"] = header.solve_options
 
     _dataset(f, "stations/name", np.array(header.station_names, dtype=h5py.string_dtype()), "")
     _dataset(f, "stations/position", header.station_positions, "m")
@@ -251,7 +256,9 @@ def _write_layers(g: h5py.Group, layers) -> None:
 
 
 def _dataset(g: h5py.Group, name: str, data, units: str):
-    d = g.create_dataset(name, data=data)
+    from crustgf.io.modelfile import checksummed  # Fletcher-32 on every chunk: corruption is found on read
+
+    d = g.create_dataset(name, data=data, **checksummed(data))
     d.attrs["units"] = units
     return d
 

@@ -161,8 +161,10 @@ def load_greens_functions(path, variant: str | None = None) -> GreensFunctions:
     try:
         f = h5py.File(path, "r")
     except OSError as exc:
-        raise CrustgfError(f"{path}: not an HDF5 file ({exc})") from None
-    with f:
+        raise CrustgfError(f"{path}: not an HDF5 file, or its metadata is damaged ({exc})") from None
+    from crustgf.core.errors import RESOLVE_HINT, damaged_file
+
+    with f, damaged_file(path, RESOLVE_HINT):
         variants = list_variants(f)
         if variant is None:
             base = f

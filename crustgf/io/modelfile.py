@@ -18,13 +18,12 @@ see a half-written model; the Xdmf sidecar (path.with_suffix('.xdmf')) likewise.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import h5py
 import numpy as np
 
-from crustgf.core.errors import CrustgfError
+from crustgf.core.errors import REBUILD_HINT, CrustgfError, damaged_file
 from crustgf.mesh.model import LayerTable, Model, SubfaultTable
 from crustgf.io.xdmf import model_xdmf
 
@@ -32,8 +31,15 @@ KIND = "crustgf-model"
 _STR = h5py.string_dtype()
 
 
+def checksummed(data) -> dict:
+    """create_dataset options: a Fletcher-32 checksum on every chunk (verified by HDF5 on each
+    read, so silent corruption is an error), where the data can be chunked (not empty, not scalar)."""
+    a = np.asarray(data)
+    return {"fletcher32": True} if a.ndim >= 1 and a.size > 0 and a.dtype != object else {}
+
+
 def _ds(g: h5py.Group, name: str, data, units: str) -> None:
-    d = g.create_dataset(name, data=data)
+    d = g.create_dataset(name, data=data, **checksummed(data))
     d.attrs["units"] = units
 
 
@@ -86,13 +92,10 @@ def _write_contents(f: h5py.File, m: Model) -> None:
 
 def _atomic_write(path: Path, write) -> None:
     """Call write(tmp_path) on a temporary file beside `path`, then rename it over `path`."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from crustgf.core.atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        write(tmp)
 
 
 def write_model(model: Model, path) -> None:
@@ -117,8 +120,11 @@ def _open_model(path) -> h5py.File:
     try:
         f = h5py.File(path, "r")
     except OSError as exc:
-        raise CrustgfError(f"{path}: not an HDF5 file ({exc})") from None
-    if f.attrs.get("kind") != KIND:
+        raise CrustgfError(f"{path}: not an HDF5 file, or its metadata is damaged ({exc}); "
+                           "rebuild it (crustgf mesh CONFIG -o MODEL)") from None
+    with damaged_file(path, REBUILD_HINT):
+        kind = f.attrs.get("kind")
+    if kind != KIND:
         f.close()
         raise CrustgfError(f"{path}: not a crustgf model file (root attribute kind is not {KIND!r})")
     return f
@@ -135,7 +141,7 @@ def _read_layers(g: h5py.Group) -> LayerTable:
 
 def read_model(path) -> Model:
     """Read a model file written by write_model; CrustgfError if it is not one."""
-    with _open_model(path) as f:
+    with _open_model(path) as f, damaged_file(path, REBUILD_HINT):
         try:
             s = f["subfaults"]
             return Model(
@@ -165,8 +171,13 @@ def read_model(path) -> Model:
 
 def read_config_text(path) -> str:
     """The TOML text the model was built from (verbatim)."""
-    with _open_model(path) as f:
-        return str(f.attrs.get("config", ""))
+    return read_model_attrs(path)[0]
+
+
+def read_model_attrs(path) -> tuple[str, dict]:
+    """(config text, /attrs attributes) of a model file, without reading the mesh."""
+    with _open_model(path) as f, damaged_file(path, REBUILD_HINT):
+        return str(f.attrs.get("config", "")), dict(f["attrs"].attrs) if "attrs" in f else {}
 
 
 def file_sha256(path) -> str:

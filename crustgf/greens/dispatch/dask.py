@@ -40,8 +40,35 @@ from crustgf.core.errors import CrustgfError
 from crustgf.greens.dispatch.tasks import BatchResult, Task
 from crustgf.greens.dispatch.worker import SolverSpec, run_task_in_worker
 
+CONNECT_PROBE_SECONDS = 5.0  # a scheduler that does not accept a TCP connection in this time is unreachable
 ALLOWED_FAILURES = 5  # worker deaths a task may see before Dask gives up on it
 TASK_RETRIES = 1  # re-runs of a task that raised
+
+
+def check_scheduler_address(address: str, timeout: float = CONNECT_PROBE_SECONDS) -> None:
+    """CrustgfError (one line, at once) unless `address` is [tcp|tls]://HOST:PORT and accepts a
+    TCP connection: distributed's Client would wait 2 x its timeout before failing."""
+    import socket
+
+    hint = "give the scheduler's address as tcp://HOST:PORT (printed by the scheduler when it starts)"
+    scheme, sep, rest = address.strip().partition("://")
+    if not sep:
+        scheme, rest = "tcp", address.strip()
+    if scheme not in ("tcp", "tls", "ws", "wss"):
+        if scheme in ("ucx", "inproc"):
+            return  # not a TCP transport: nothing to probe here
+        raise CrustgfError(f"--scheduler {address}: unknown protocol {scheme!r}; {hint}")
+    host, _, port = rest.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536 or any(c.isspace() for c in rest) or "/" in rest:
+        raise CrustgfError(f"--scheduler {address}: not an address; {hint}")
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            pass
+    except OSError as exc:
+        reason = "no answer" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        raise CrustgfError(f"--scheduler {address}: cannot connect ({reason}); is the scheduler running "
+                           f"and reachable from here? Check the address and port") from None
 
 
 class DaskDispatcher:
@@ -56,6 +83,7 @@ class DaskDispatcher:
 
     @classmethod
     def connect(cls, address: str, timeout: float = 30.0) -> "DaskDispatcher":
+        check_scheduler_address(address)  # a bad address would hang in Client() for 2 x timeout
         try:
             from distributed import Client
         except ImportError as exc:  # pragma: no cover - distributed is a declared extra
