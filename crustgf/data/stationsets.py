@@ -79,15 +79,18 @@ def read_lonlat_stations(path: Path) -> tuple[list[str], np.ndarray, np.ndarray,
 
 def write_station_csv(path: Path, names, lon, lat, notes: list[str]) -> None:
     """Write name,lon,lat with '#' provenance lines, atomically (temp file + os.replace)."""
+    import csv
+
     from crustgf.core.atomic import atomic_open
 
-    with atomic_open(path, "w", encoding="utf-8") as f:
+    with atomic_open(path, "w", encoding="utf-8", newline="") as f:
         for line in notes:
             f.write(line if line.startswith("#") else "# " + line)
             f.write("\n")
-        f.write("name,lon,lat\n")
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["name", "lon", "lat"])
         for n, a, b in zip(names, lon, lat):
-            f.write(f"{n},{a:.4f},{b:.4f}\n")
+            w.writerow([n, f"{a:.4f}", f"{b:.4f}"])
 
 
 def land_grid_notes(spacing: float, boxes: dict) -> list[str]:

@@ -87,13 +87,16 @@ def format_table(rows: list[dict]) -> str:
 
 
 def _write_csv(path: Path, rows: list[dict], notes: list[str]) -> None:
+    import csv
+
     from crustgf.core.atomic import atomic_open
 
     with atomic_open(path, "w", newline="") as fh:
         fh.writelines(f"# {n}\n" for n in notes)
-        fh.write(",".join(COLUMNS) + "\n")
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(COLUMNS)
         for r in rows:
-            fh.write(",".join(str(r[c]) if isinstance(r[c], (str, int)) else f"{r[c]:.6g}" for c in COLUMNS) + "\n")
+            w.writerow([str(r[c]) if isinstance(r[c], (str, int)) else f"{r[c]:.6g}" for c in COLUMNS])
 
 
 def _figure(path: Path, ref: GreensFunctions, m_true: np.ndarray, rows: list[dict], slips: dict) -> None:

@@ -90,7 +90,18 @@ def _csv_lines_residuals(r: InversionResult):
     for name, obs, pred, sig in zip(r.stations, r.observed, r.predicted, r.sigma):
         for c, comp in enumerate(COMPONENTS):
             if np.isfinite(obs[c]):
-                yield f"{name},{comp},{obs[c]:.9e},{pred[c]:.9e},{obs[c] - pred[c]:.9e},{sig[c]:.6e}\n"
+                yield _csv_line([name, comp, f"{obs[c]:.9e}", f"{pred[c]:.9e}", f"{obs[c] - pred[c]:.9e}",
+                                 f"{sig[c]:.6e}"])
+
+
+def _csv_line(fields) -> str:
+    """One CSV line, fields quoted where needed (a station name with a comma stays one field)."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(fields)
+    return buf.getvalue()
 
 
 def write_results(gf: GreensFunctions, r: InversionResult, output, header=()) -> list[Path]:

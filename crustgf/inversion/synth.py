@@ -15,6 +15,7 @@ sigma_east, sigma_north, sigma_up, and empty cells for components that were not 
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,9 +90,11 @@ def write_data_csv(path, gf: GreensFunctions, values: np.ndarray, sigma: float, 
         for note in notes:
             fh.write(f"# {note}\n")
         fh.write("# x, y in km (local frame); east, north, up, sigma in m\n")
-        fh.write("station,x,y,east,north,up,sigma\n")
+        w = csv.writer(fh, lineterminator="\n")  # quotes a station name that holds a comma
+        w.writerow(["station", "x", "y", "east", "north", "up", "sigma"])
         for name, p, v in zip(gf.station_names, gf.station_positions, values):
-            fh.write(f"{name},{p[0] / 1e3:.6f},{p[1] / 1e3:.6f},{v[0]:.9e},{v[1]:.9e},{v[2]:.9e},{sigma:.6e}\n")
+            w.writerow([name, f"{p[0] / 1e3:.6f}", f"{p[1] / 1e3:.6f}", f"{v[0]:.9e}", f"{v[1]:.9e}", f"{v[2]:.9e}",
+                        f"{sigma:.6e}"])
 
 
 def _numbers_or_nan(table, name):

@@ -7,6 +7,8 @@ displacement array (station slowest, slip component fastest). Provenance lines s
 
 from __future__ import annotations
 
+import csv
+
 import numpy as np
 
 from crustgf.io.gfread import COMPONENTS, SLIP_COMPONENTS, GreensFunctions
@@ -23,7 +25,17 @@ def write_csv(gf: GreensFunctions, out) -> None:
         fh.write("station,component,subfault,slip,value\n")
         sub_slip = [f"{j},{SLIP_COMPONENTS[s]}" for j in range(nf) for s in range(2)]
         for i, name in enumerate(gf.station_names):
+            # the name quoted as CSV needs (a station "S,99" stays one field); the rest never needs it
+            prefix = _quoted(name) + ","
             for c, comp in enumerate(COMPONENTS):
                 values = d[i, c].reshape(-1)  # (subfault, slip) in C order, matches sub_slip
-                prefix = f"{name},{comp},"
-                fh.write("".join(f"{prefix}{ss},{v:.10g}\n" for ss, v in zip(sub_slip, values)))
+                fh.write("".join(f"{prefix}{comp},{ss},{v:.10g}\n" for ss, v in zip(sub_slip, values)))
+
+
+def _quoted(field: str) -> str:
+    """One CSV field as the csv module writes it (quoted when it holds a comma, quote or newline)."""
+    import io
+
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="").writerow([field])
+    return buf.getvalue()

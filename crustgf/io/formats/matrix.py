@@ -14,6 +14,7 @@ Row labels are 'STATION:east|north|up', column labels 'SUBFAULT:strike|dip'.
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
@@ -35,9 +36,10 @@ def write_matrix(gf: GreensFunctions, out) -> None:
         with atomic_open(out, "w", newline="") as fh:
             for line in provenance_lines(gf, "crustgf Green's-function matrix G (m per m of slip)"):
                 fh.write(line + "\n")
-            fh.write("row," + ",".join(cols) + "\n")
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(["row", *cols])
             for label, values in zip(rows, G):
-                fh.write(label + "," + ",".join(f"{v:.10g}" for v in values) + "\n")
+                w.writerow([label, *(f"{v:.10g}" for v in values)])
         return
     save_npz(out, {
         "G": G,
