@@ -11,7 +11,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -184,6 +183,13 @@ def _children(pid: int) -> list[int]:
     return [int(x) for x in text.split()]
 
 
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
 def _alive(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -196,30 +202,33 @@ def _alive(pid: int) -> bool:
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_killed_mesh_leaves_no_gmsh_process_and_no_temp_folder(tmp_path, sig):
     cfg = tiny_inputs(tmp_path)
-    cfg.write_text(cfg.read_text().replace("size_fault = 4.0", "size_fault = 0.25"))  # gmsh busy for a while
-    temps_before = set(Path(tempfile.gettempdir()).glob("crustgf-mesh-*"))
-    proc = subprocess.Popen([sys.executable, "-m", "crustgf.cli.main", "--quiet", "mesh", str(cfg), "-o",
-                             str(tmp_path / "m.h5")], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    cfg.write_text(cfg.read_text().replace("size_fault = 4.0", "size_fault = 0.1"))  # gmsh busy for a while
+    tmp = tmp_path / "tmp"  # the command's own temporary folder: anything it leaves shows here
+    tmp.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "crustgf.cli.main", "--quiet", "mesh", "--force", str(cfg), "-o",
+                             str(tmp_path / "m.h5")], env=dict(ENV, TMPDIR=str(tmp)), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
     child = None
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
-        kids = _children(proc.pid)
-        if kids:
+        kids = [k for k in _children(proc.pid) if "crustgf.mesh.isolate" in _cmdline(k)]
+        if kids:  # (other short-lived children, e.g. ldconfig run by ctypes, are not the mesher)
             child = kids[0]
             break
         time.sleep(0.05)
-    assert child is not None, proc.communicate()[1]
-    time.sleep(1.5)  # into gmsh
-    assert proc.poll() is None and _alive(child), "meshing finished before the kill"
-    proc.send_signal(sig)
+    try:
+        assert child is not None, "no meshing child process seen"
+        time.sleep(1.5)  # into gmsh
+        assert proc.poll() is None and _alive(child), "meshing finished before the kill"
+    finally:
+        proc.send_signal(sig)
     proc.communicate(timeout=30)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and _alive(child):
         time.sleep(0.05)
     assert not _alive(child), "the gmsh child outlived crustgf"
-    assert set(Path(tempfile.gettempdir()).glob("crustgf-mesh-*")) == temps_before
-    assert not (tmp_path / "m.h5").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml", "tiny_stations.csv"]
+    assert list(tmp.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml", "tiny_stations.csv", "tmp"]
 
 
 # --- locks ---------------------------------------------------------------------------------------

@@ -87,8 +87,8 @@ def estimate_mesh(cfg: Config) -> MeshEstimate:
     s = max(s, 1e-6)
     reach = max((m.size_max - s) / GROWTH, 0.0)
     # integrate dV / h^3 shell by shell, the shells' volume clipped at the domain's
-    n = 400
-    edges = np.linspace(0.0, reach, n + 1)
+    n = 400  # shells spaced geometrically: the fine ones near the fault hold most elements
+    edges = np.r_[0.0, np.geomspace(min(1e-3 * s, reach) or 1e-9, max(reach, 1e-9), n)]
     mid = 0.5 * (edges[1:] + edges[:-1])
     shell = (2 * area + math.pi * perimeter * mid + 4 * math.pi * mid**2) * np.diff(edges)
     cum = np.minimum(np.cumsum(shell), v_dom)
