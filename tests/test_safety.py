@@ -421,3 +421,58 @@ def test_info_prints_velocities_in_km_per_s(solved):
     r = cli("info", solved[3])
     assert r.exit_code == 0
     assert "vp 6.000 vs 3.500 km/s  rho 2.700 g/cm3" in r.output and "e+0" not in r.output
+
+
+def test_string_datasets_carry_a_verified_sha256(solved, tmp_path):
+    """Station names cannot have a Fletcher-32 checksum (variable-length strings): a sha256
+    attribute instead, checked on every read, so a renamed station in a damaged file is found."""
+    for src, name in ((solved[3], "stations/name"), (solved[4], "stations/name")):
+        path = tmp_path / src.name
+        shutil.copy(src, path)
+        with h5py.File(path, "a") as f:
+            assert len(f[name].attrs["sha256"]) == 64
+            sha = f[name].attrs["sha256"]
+            names = [s.decode() for s in f[name][()]]
+            del f[name]
+            f.create_dataset(name, data=np.array(["Z"] + names[1:], dtype=object), dtype=h5py.string_dtype())
+            f[name].attrs["sha256"] = sha  # as if the bytes of one name had changed on disk
+        args = ["info", path] if src == solved[3] else ["export", path, "--format", "npz", "-o", tmp_path / "x.npz"]
+        r = cli(*args)
+        assert_one_line_error(r, str(path), "checksum")
+
+
+def test_disk_full_mid_solve_is_one_line_and_resumes(solved, tmp_path, monkeypatch):
+    """The journal cannot take the third batch (ENOSPC): one line naming the journal, exit 1; the
+    finished batches are kept and the same command then completes the file."""
+    import crustgf.greens.journal as journal
+
+    real = journal.Journal.append
+    calls = []
+
+    def append(self, result):
+        calls.append(1)
+        if len(calls) == 3:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(self, result)
+
+    monkeypatch.setattr(journal.Journal, "append", append)
+    out = tmp_path / "gf.h5"
+    r = cli("--quiet", "solve", solved[3], "-o", out, "--batch", 1)
+    assert_one_line_error(r, "disk full", "journal", "run the same command again")
+    with h5py.File(out, "r") as f:
+        assert f["solve/done"][()].sum() == 2
+    monkeypatch.setattr(journal.Journal, "append", real)
+    r = cli("solve", solved[3], "-o", out, "--batch", 1)
+    assert r.exit_code == 0 and "resuming" in r.stderr
+    with h5py.File(out, "r") as f, h5py.File(solved[4], "r") as g:
+        np.testing.assert_allclose(f["greens_functions/displacement"][()], g["greens_functions/displacement"][()],
+                                   rtol=0, atol=1e-12)
+
+
+def test_si_units_in_a_variant_are_refused(solved, tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(solved[1].read_text().replace("vs_scale = 0.9", "vs = 3200.0"))
+    shutil.copy(solved[2], tmp_path / solved[2].name)
+    r = cli("mesh", cfg, "-o", tmp_path / "out.h5")
+    assert_one_line_error(r, "variants[0].changes[0].vs", "m/s", "did you mean 3.2?")
+    assert not (tmp_path / "out.h5").exists()

@@ -242,9 +242,13 @@ class SolveRun:
                 except (KeyboardInterrupt, CrustgfError):
                     raise
                 except Exception as exc:
-                    self.flush()
-                    raise CrustgfError(f"solve failed ({type(exc).__name__}: {exc}); "
-                                       f"finished solves are saved in {self.out_path}") from exc
+                    from crustgf.core.atomic import os_error_message
+
+                    saved = self.try_flush()
+                    what = (os_error_message(self.journal.folder, exc) if isinstance(exc, OSError)
+                            else f"solve failed ({type(exc).__name__}: {exc})")
+                    raise CrustgfError(f"{what}; finished solves are saved in {saved}; run the same "
+                                       "command again to resume") from exc
                 finally:
                     self.bar = None
 
@@ -271,6 +275,14 @@ class SolveRun:
             if seq >= self.merged_seq:
                 self.merge(result, report=False)
                 self.merged_seq = seq
+
+    def try_flush(self) -> Path:
+        """Flush if the disk lets us; where the finished solves are now (the file or the journal)."""
+        try:
+            self.flush()
+        except CrustgfError:
+            return self.journal.folder
+        return self.out_path
 
     def flush(self) -> None:
         """Rewrite the GF file atomically from memory; then drop the journal entries it holds."""

@@ -256,9 +256,11 @@ def _write_layers(g: h5py.Group, layers) -> None:
 
 
 def _dataset(g: h5py.Group, name: str, data, units: str):
-    from crustgf.io.modelfile import checksummed  # Fletcher-32 on every chunk: corruption is found on read
+    from crustgf.io.modelfile import checksummed, text_sha256  # corruption is found on read
 
     d = g.create_dataset(name, data=data, **checksummed(data))
+    if np.asarray(data).dtype == object:  # strings: a sha256 attribute instead of Fletcher-32
+        d.attrs["sha256"] = text_sha256(np.asarray(data).tolist())
     d.attrs["units"] = units
     return d
 

@@ -113,7 +113,15 @@ def _attr(value):
 
 
 def _strings(dataset) -> list[str]:
-    return [_text(v) for v in dataset[()].tolist()]
+    """Values of a string dataset, checked against its sha256 attribute when it has one."""
+    values = [_text(v) for v in dataset[()].tolist()]
+    stored = dataset.attrs.get("sha256")
+    if stored is not None:
+        from crustgf.io.modelfile import text_sha256
+
+        if _text(stored) != text_sha256(values):
+            raise ValueError(f"{dataset.name}: data does not match its sha256 checksum")
+    return values
 
 
 def _read_group_arrays(group) -> dict:

@@ -38,14 +38,30 @@ def checksummed(data) -> dict:
     return {"fletcher32": True} if a.ndim >= 1 and a.size > 0 and a.dtype != object else {}
 
 
+def text_sha256(values) -> str:
+    """The checksum stored with a string dataset (HDF5 cannot checksum variable-length strings)."""
+    return hashlib.sha256("\0".join(str(v) for v in values).encode()).hexdigest()
+
+
+def verified_strings(d) -> list[str]:
+    """A string dataset's values; ValueError when its stored sha256 attribute does not match."""
+    values = [str(v) for v in d.asstr()[()]]
+    stored = d.attrs.get("sha256")
+    if stored is not None and (stored.decode() if isinstance(stored, bytes) else str(stored)) != text_sha256(values):
+        raise ValueError(f"{d.name}: data does not match its sha256 checksum")
+    return values
+
+
 def _ds(g: h5py.Group, name: str, data, units: str) -> None:
     d = g.create_dataset(name, data=data, **checksummed(data))
     d.attrs["units"] = units
 
 
 def _str_ds(g: h5py.Group, name: str, values) -> None:
-    d = g.create_dataset(name, data=np.array(list(values), dtype=object), dtype=_STR)
+    values = [str(v) for v in values]
+    d = g.create_dataset(name, data=np.array(values, dtype=object), dtype=_STR)
     d.attrs["units"] = "1"
+    d.attrs["sha256"] = text_sha256(values)
 
 
 def _write_layers(g: h5py.Group, t: LayerTable) -> None:
@@ -131,7 +147,7 @@ def _open_model(path) -> h5py.File:
 
 
 def _strs(d) -> list[str]:
-    return [str(v) for v in d.asstr()[()]]
+    return verified_strings(d)
 
 
 def _read_layers(g: h5py.Group) -> LayerTable:
