@@ -36,6 +36,7 @@ import numpy as np
 from crustgf.core.errors import ConfigError, CrustgfError
 from crustgf.fem.material import lame_lambda, poisson_ratio, shear_modulus
 from crustgf.geometry.frames import rectangle_corners
+from crustgf.geometry.surface import Surface
 from crustgf.geometry.projection import Projection
 from crustgf.core.tables import read_depth_grid, read_station_file
 
@@ -95,6 +96,7 @@ class GridFault:
     subfault_size: float  # m
     file: str  # resolved path of the source file, for provenance
     type: str = "grid"
+    reach_surface: bool = False  # extend up-dip along the fault's own dip to the free surface
 
 
 @dataclass
@@ -102,6 +104,8 @@ class Stations:
     names: list[str]
     positions: np.ndarray  # (n, 3) m, local frame; z = 0 on the free surface, negative below
     lonlat: np.ndarray | None  # (n, 2) degrees, when an origin is given
+    # (n,) bool: stations given without z/depth, which sit on the free surface (z = its elevation)
+    on_surface: np.ndarray | None = None
 
 
 @dataclass
@@ -153,6 +157,8 @@ class Config:
     text: str = ""  # the TOML text, verbatim
     path: Path | None = None  # the config file
     files: list[Path] = field(default_factory=list)  # the files it names (stations, fault grid), resolved
+    surface: Surface | None = None  # [surface]: topography/bathymetry; None: flat at z = 0
+    warnings: list[str] = field(default_factory=list)  # one line each, shown by `crustgf mesh`
 
 
 # --------------------------------------------------------------------------------------------
@@ -386,7 +392,7 @@ def _increasing(ck, sec, key, pair) -> bool:
 # --- sections --------------------------------------------------------------------------------------
 
 ROOT_KEYS = ("model", "domain", "layers", "plate_layers", "fault", "stations", "mesh", "solver",
-             "variants")
+             "variants", "surface")
 
 
 def _read_config(ck: _Checker, data: dict, base: Path) -> Config | None:
@@ -402,11 +408,20 @@ def _read_config(ck: _Checker, data: dict, base: Path) -> Config | None:
     mesh = _read_mesh(ck, root)
     solver = _read_solver(ck, root)
     variants = _read_variants(ck, root, layers + plate)
+    warnings: list[str] = []
+    surface = None
+    if root.has("surface"):
+        from crustgf.surface_config import check_surface_geometry, read_surface
+
+        surface = read_surface(ck, root, domain, proj, base, warnings)
+        if surface is not None and not ck.problems:
+            check_surface_geometry(ck, surface, domain, layers, fault, stations)
     if ck.problems:
         return None
     return Config(name=name, domain=domain, layers=[e.layer for e in layers], fault=fault,
                   stations=stations, mesh=mesh, solver=solver,
-                  plate_layers=[e.layer for e in plate], variants=variants)
+                  plate_layers=[e.layer for e in plate], variants=variants, surface=surface,
+                  warnings=warnings)
 
 
 class _Origin:
@@ -548,7 +563,7 @@ def _check_unique_layer_names(ck, entries):
 
 
 RECTANGLE_KEYS = ("type", "top_center", "strike", "dip", "length", "width", "subfaults")
-GRID_KEYS = ("type", "file", "outline", "depth_range", "subfault_size")
+GRID_KEYS = ("type", "file", "outline", "depth_range", "subfault_size", "reach_surface")
 
 
 def _read_fault(ck, root, domain, proj, base):
@@ -668,9 +683,14 @@ def _read_grid_fault(ck, sec, domain, proj, base):
         depth_range = depth_range if ok else None
     size = sec.number("subfault_size")
     size = size if _positive(ck, sec, "subfault_size", size) else None
+    reach = sec.raw("reach_surface", False)
+    if reach is not None and not ck.require(isinstance(reach, bool), sec.at("reach_surface"),
+                                            f"must be true or false, got {_show(reach)}"):
+        return None
     if points is None or depth_range is None or size is None or outline is False:
         return None
-    return GridFault(points, outline, (depth_range[0] * KM, depth_range[1] * KM), size * KM, str(path))
+    return GridFault(points, outline, (depth_range[0] * KM, depth_range[1] * KM), size * KM, str(path),
+                     reach_surface=bool(reach))
 
 
 def _read_outline(ck, sec, grid, proj, domain):
@@ -723,15 +743,16 @@ def _read_stations(ck, root, domain, proj, base):
     if not ck.require(len(names) > 0, sec.path, "no stations (the file or grid is empty)"):
         return None
     positions = np.vstack([part[1] for part in parts])
+    on_surface = np.concatenate([np.full(len(part[0]), part[3] if len(part) > 3 else True) for part in parts])
     ok = _check_station_names(ck, sec, names)
-    ok &= _check_stations_inside(ck, sec, names, positions, domain)
+    ok &= _check_stations_inside(ck, sec, names, positions, domain, above_zero=not root.has("surface"))
     if not ok:
         return None
     lonlat = None
     if isinstance(proj, Projection):
         lonlat = np.vstack([ll if ll is not None else np.column_stack(proj.to_lonlat(p[:, 0], p[:, 1]))
-                            for _, p, ll in parts])
-    return Stations(names, positions, lonlat)
+                            for _, p, ll, *_ in parts])
+    return Stations(names, positions, lonlat, on_surface=on_surface)
 
 
 def _station_file_keys(ck, sec):
@@ -754,7 +775,7 @@ def _stations_from_file(ck, sec, base, proj, key="file"):
     if xy is None:
         return None
     lonlat = np.column_stack([st.a, st.b]) if st.horizontal == "lonlat" else None
-    return st.names, np.column_stack([xy[0], xy[1], st.z_km * KM]), lonlat
+    return st.names, np.column_stack([xy[0], xy[1], st.z_km * KM]), lonlat, not st.has_z
 
 
 def _stations_from_grid(ck, sec):
@@ -799,14 +820,15 @@ def _few(items, k=5) -> str:
     return shown + (f" and {len(items) - k} more" if len(items) > k else "")
 
 
-def _check_stations_inside(ck, sec, names, positions, domain) -> bool:
-    """x, y strictly inside the domain; 0 >= z > -depth (on or below the free surface)."""
+def _check_stations_inside(ck, sec, names, positions, domain, above_zero=True) -> bool:
+    """x, y strictly inside the domain; 0 >= z > -depth (on or below the free surface; under a
+    [surface] the z check is surface_config's)."""
     if domain.x is None or domain.y is None or domain.depth is None:
         return False
     (x0, x1), (y0, y1) = domain.x, domain.y
     x, y, z = positions.T
     outside = ~((x0 < x) & (x < x1) & (y0 < y) & (y < y1) & (z > -domain.depth))
-    above = z > 0.0
+    above = (z > 0.0) & above_zero
     ok = ck.require(not outside.any(), sec.path,
                     f"{outside.sum()} station(s) outside the domain: "
                     + _few([f"{names[i]} ({x[i] / KM:.3f}, {y[i] / KM:.3f}, {z[i] / KM:.3f}) km"

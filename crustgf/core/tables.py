@@ -97,6 +97,7 @@ class StationFile:
     a: np.ndarray  # lon or x
     b: np.ndarray  # lat or y
     z_km: np.ndarray  # elevation in km, up (0 on the free surface; negative below it)
+    has_z: bool = True  # False: no z/depth column (the stations sit on the free surface)
 
 
 def read_station_file(path) -> StationFile:
@@ -118,7 +119,8 @@ def read_station_file(path) -> StationFile:
         if not n:
             raise TableError(f"line {line}: empty station name")
     kind = "lonlat" if cols == ("lon", "lat") else "xy"
-    return StationFile(names, kind, t.numbers(cols[0]), t.numbers(cols[1]), z)
+    return StationFile(names, kind, t.numbers(cols[0]), t.numbers(cols[1]), z,
+                       has_z=t.has("z") or t.has("depth"))
 
 
 @dataclass

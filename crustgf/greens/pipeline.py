@@ -34,6 +34,8 @@ def _load_config_declared(config_path: Path):
 
     declare_inputs(config_path)
     cfg = load_config(config_path)  # first: config errors are fast and need nothing else
+    for w in cfg.warnings:
+        click.echo(f"Warning: {w}", err=True)
     for p in cfg.files:
         declare_inputs(p)
     return cfg

@@ -30,6 +30,9 @@ def fault_patches(cfg: Config) -> FaultPatches:
 
 def frame_sentence(cfg: Config) -> str:
     s = "local Cartesian frame: x east, y north, z up, metres; free surface z = 0"
+    if getattr(cfg, "surface", None) is not None:
+        s = ("local Cartesian frame: x east, y north, z up, metres, z = 0 at sea level; "
+             "free surface: the [surface] topography/bathymetry")
     if cfg.domain.origin is not None:
         lon, lat = cfg.domain.origin
         s += f"; transverse Mercator projection centred on lon {lon:g}, lat {lat:g} at (x, y) = (0, 0)"
@@ -53,27 +56,64 @@ def _check_layers(cfg: Config, materials: np.ndarray, tet_layer: np.ndarray) -> 
         raise CrustgfError(f"mesh: {n_bad} tetrahedra straddle a layer interface (interfaces not imprinted)")
 
 
+def _warp(cfg: Config, patches: FaultPatches, tol: float):
+    """(warp, reference patches) under a [surface]; (None, patches) without one."""
+    if getattr(cfg, "surface", None) is None:
+        return None, patches
+    from crustgf.mesh.warp import VerticalWarp, reference_patches, top_zone_depth
+
+    w = VerticalWarp(cfg.surface, top_zone_depth(cfg))
+    return w, reference_patches(patches, w, snap=tol)
+
+
+def _stations_on_mesh(cfg: Config, nodes: np.ndarray, tets: np.ndarray, ref_z: np.ndarray, tol: float) -> np.ndarray:
+    """Station positions; those on the surface (no z given) get the meshed surface's z below them."""
+    pos = np.asarray(cfg.stations.positions, dtype=float).copy()
+    on = getattr(cfg.stations, "on_surface", None)
+    if getattr(cfg, "surface", None) is None or on is None or not np.any(on):
+        return pos
+    from crustgf.mesh.warp import surface_z_at, top_faces
+
+    faces = top_faces(tets, np.abs(ref_z) <= tol)
+    z = surface_z_at(nodes, faces, pos[on, :2])
+    if np.isnan(z).any():
+        name = np.asarray(cfg.stations.names)[on][np.isnan(z)][0]
+        raise CrustgfError(f"stations: station {name} is not above the meshed surface (outside the domain?)")
+    pos[on, 2] = z
+    return pos
+
+
 def build_model(cfg: Config, progress: bool = True, verbose: bool = False) -> Model:
-    """Mesh the config's domain, layers and fault; return the Model (SI, local frame)."""
+    """Mesh the config's domain, layers and fault; return the Model (SI, local frame).
+
+    Under a [surface] gmsh meshes a flat-topped reference box and the vertices are warped onto the
+    surface (warp.py); node sets come from the reference positions, everything else from the true ones."""
     _check_options(cfg)
     patches = fault_patches(cfg)
+    d = cfg.domain
+    tol = 1e-9 * max(d.x[1] - d.x[0], d.y[1] - d.y[0], d.depth)
+    warp, ref_patches = _warp(cfg, patches, tol)
     with Steps(progress) as step:
-        lin = mesh_linear(cfg, patches, step=step, verbose=verbose)
+        lin = mesh_linear(cfg, ref_patches, step=step, verbose=verbose)
         step("elements")
-        tets = quadratic.orient_tets(lin.nodes, lin.tets)
-        quality.check_elements(lin.nodes, tets)
-        check_fault_embedded(lin.nodes, tets, lin.fault_tris)
-        centroids = lin.nodes[tets].mean(axis=1)
+        ref = lin.nodes
+        true = ref if warp is None else warp.forward(ref)
+        tets = quadratic.orient_tets(ref, lin.tets)
+        quality.check_elements(true, tets)
+        check_fault_embedded(true, tets, lin.fault_tris)
+        centroids = true[tets].mean(axis=1)
         materials = assign_materials(cfg, centroids)
-        _check_layers(cfg, materials, lin.tet_layer)
-        tri_normals = patches.normal_at(lin.nodes[lin.fault_tris].mean(axis=1))
-        tris = quadratic.orient_triangles(lin.nodes, lin.fault_tris, tri_normals)
-        nodes, cells = lin.nodes, tets
+        if warp is None:
+            _check_layers(cfg, materials, lin.tet_layer)
+        tri_normals = patches.normal_at(true[lin.fault_tris].mean(axis=1))
+        tris = quadratic.orient_triangles(true, lin.fault_tris, tri_normals)
+        station_positions = _stations_on_mesh(cfg, true, tets, ref[:, 2], tol)
+        nodes, ref_nodes, cells = true, ref, tets
         if cfg.mesh.order == 2:
-            nodes, cells, tris = quadratic.promote(lin.nodes, tets, tris)
+            nodes, cells, tris_q = quadratic.promote(true, tets, tris)
+            ref_nodes = quadratic.promote(ref, tets, tris)[0] if warp is not None else nodes
+            tris = tris_q
         step("node sets")
-        d = cfg.domain
-        tol = 1e-9 * max(d.x[1] - d.x[0], d.y[1] - d.y[0], d.depth)
         model = Model(
             nodes=nodes,
             cells=cells.astype(np.int64),
@@ -82,11 +122,11 @@ def build_model(cfg: Config, progress: bool = True, verbose: bool = False) -> Mo
             fault_cells=tris.astype(np.int64),
             fault_cell_subfault=lin.fault_tri_patch.astype(np.int32),
             subfaults=subfault_table(nodes, tris, lin.fault_tri_patch, patches),
-            buried_edge_nodes=nodesets.buried_edge_nodes(nodes, tris, tol),
-            free_surface_nodes=nodesets.free_surface_nodes(nodes, tol),
-            fixed_nodes=nodesets.fixed_nodes(nodes, d, tol),
+            buried_edge_nodes=nodesets.buried_edge_nodes(ref_nodes, tris, tol),
+            free_surface_nodes=nodesets.free_surface_nodes(ref_nodes, tol),
+            fixed_nodes=nodesets.fixed_nodes(ref_nodes, d, tol),
             station_names=list(cfg.stations.names),
-            station_positions=np.asarray(cfg.stations.positions, dtype=float),
+            station_positions=station_positions,
             station_lonlat=None if cfg.stations.lonlat is None else np.asarray(cfg.stations.lonlat, float),
             config_text=cfg.text,
             crustgf_version=__version__,

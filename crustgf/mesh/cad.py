@@ -34,10 +34,13 @@ def check_fault_in_domain(cfg: Config, patches: FaultPatches) -> None:
     d = cfg.domain
     pts = np.vstack([patches.corners] + list(patches.edge_points))
     tol = 1e-6 * max(d.x[1] - d.x[0], d.y[1] - d.y[0], d.depth)
+    above = pts[:, 2] > tol
+    if getattr(cfg, "surface", None) is not None:
+        above[:] = False  # under a [surface] the parts above it are cut off (build_geometry)
     bad = (
         (pts[:, 0] <= d.x[0] + tol) | (pts[:, 0] >= d.x[1] - tol)
         | (pts[:, 1] <= d.y[0] + tol) | (pts[:, 1] >= d.y[1] - tol)
-        | (pts[:, 2] > tol) | (pts[:, 2] <= -d.depth + tol)
+        | above | (pts[:, 2] <= -d.depth + tol)
     )
     if bad.any():
         p = pts[np.argmax(bad)] / 1e3
@@ -48,8 +51,22 @@ def check_fault_in_domain(cfg: Config, patches: FaultPatches) -> None:
 
 
 def interface_depths(cfg: Config) -> list[float]:
-    """Depths (m, positive down) of the flat interfaces strictly inside the domain."""
-    return [l.bottom for l in cfg.layers[:-1] if 0.0 < l.bottom < cfg.domain.depth]
+    """Depths (m, positive down) of the flat interfaces imprinted as planes (all strictly inside the
+    domain; under a [surface] only those at and below the warp's top zone, mesh/warp.py)."""
+    from crustgf.mesh.warp import imprinted_depths
+
+    return imprinted_depths(cfg)
+
+
+def cut_at_surface(pieces: list[int]) -> list[int]:
+    """The pieces of a patch at or below the reference top z = 0 (the rest is above the surface)."""
+    occ = gmsh.model.occ
+    keep, drop = [], []
+    for p in pieces:
+        (keep if occ.getCenterOfMass(2, p)[2] <= 0.0 else drop).append(p)
+    if drop:
+        occ.remove([(2, p) for p in drop], recursive=True)
+    return keep
 
 
 def add_layer_slabs(cfg: Config) -> list[int]:
@@ -123,7 +140,14 @@ def build_geometry(cfg: Config, patches: FaultPatches) -> tuple[list[list[int]],
     slabs = add_layer_slabs(cfg)
     depths = interface_depths(cfg)
     margin = 1e-3 * max(cfg.domain.x[1] - cfg.domain.x[0], cfg.domain.y[1] - cfg.domain.y[0])
-    pieces = [cut_by_planes(s, depths, margin) for s in add_fault_surfaces(patches)]
+    surface = getattr(cfg, "surface", None) is not None
+    pieces = [cut_by_planes(s, depths + [0.0] if surface else depths, margin) for s in add_fault_surfaces(patches)]
+    if surface:
+        pieces = [cut_at_surface(ps) for ps in pieces]
+        gone = [p for p, ps in enumerate(pieces) if not ps]
+        if gone:
+            raise CrustgfError(f"fault: subfault {gone[0]} lies entirely above the free surface ([surface]); "
+                               "move the fault down or shorten it up-dip")
     flat = [(2, t) for ps in pieces for t in ps]
     with _option("Geometry.OCCBooleanGlue", GLUE_SHIFT):
         _, out_map = occ.fragment([(3, v) for v in slabs], flat)

@@ -1,0 +1,121 @@
+"""The free surface by a vertical warp of a flat-topped reference box.
+
+gmsh meshes a reference box whose top is z = 0 (as without a surface); every vertex is then
+moved vertically so that the top follows the surface s(x, y) (m, up):
+
+    z = w(x, y, z_ref) = z_ref + s(x, y) (1 + z_ref / r1)   for z_ref >= -r1,   z = z_ref below,
+
+a linear stretch of the top zone [-r1, 0] of each column onto [-r1, s(x, y)]. r1 (`top_zone_depth`)
+is the first flat interface deep enough below the lowest point of the surface (r1 >= lowest
+depth / (1 - MIN_SQUEEZE)), or the bottom of the box: interfaces at and below r1 are planes in
+both frames (the warp is the identity there), so they are imprinted as before; interfaces above r1
+may meet the surface (a layer shallower than the seafloor pinches out), so they are not imprinted
+and elements take the layer of their true centroid depth (a staircase of one element row; a
+per-element choice, as for plate layers). w is monotone in z_ref (1 + s / r1 > 0), so elements
+keep their orientation; their quality is checked after the warp.
+
+Everything that has a true position (fault patch corners and edge polylines) goes through the
+inverse warp before meshing. With a constant surface w is affine in z, so a planar fault stays
+planar; otherwise a rectangle's patches become curved patches (B-spline fillings of their mapped
+edges, exact to second order in the warp). Fault parts that map above z_ref = 0 lie above the
+surface and are cut off in the CAD model (cad.py). Midside nodes are placed after the warp, at
+true edge midpoints, so elements stay straight-sided (the solvers assume affine elements).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from crustgf.geometry.patches import FaultPatches
+
+MIN_SQUEEZE = 0.25  # the top zone keeps at least this fraction of its thickness under the deepest sea
+EDGE_SAMPLES = 16  # points per straight patch edge when it becomes a curve
+
+
+def top_zone_depth(cfg) -> float:
+    """r1 (m, positive): depth of the shallowest flat interface that is imprinted under a surface."""
+    lowest = max(0.0, -cfg.surface.bounds()[0])
+    for layer in cfg.layers[:-1]:
+        if layer.bottom * (1.0 - MIN_SQUEEZE) >= lowest:
+            return float(layer.bottom)
+    return float(cfg.domain.depth)
+
+
+def imprinted_depths(cfg) -> list[float]:
+    """Depths (m) of the flat interfaces that are CAD planes: all without a surface, else >= r1."""
+    depths = [l.bottom for l in cfg.layers[:-1] if 0.0 < l.bottom < cfg.domain.depth]
+    if getattr(cfg, "surface", None) is None:
+        return depths
+    r1 = top_zone_depth(cfg)
+    return [d for d in depths if d >= r1]
+
+
+class VerticalWarp:
+    def __init__(self, surface, r1: float):
+        self.surface, self.r1 = surface, float(r1)
+
+    def forward(self, p: np.ndarray) -> np.ndarray:
+        """True positions of reference points (n, 3)."""
+        p = np.array(p, dtype=float)
+        s = self.surface.elevation(p[:, 0], p[:, 1])
+        top = p[:, 2] >= -self.r1
+        p[top, 2] += s[top] * (1.0 + p[top, 2] / self.r1)
+        return p
+
+    def inverse(self, p: np.ndarray, snap: float = 0.0) -> np.ndarray:
+        """Reference positions of true points (n, 3); |z_ref| <= snap becomes exactly 0."""
+        p = np.array(p, dtype=float)
+        s = self.surface.elevation(p[:, 0], p[:, 1])
+        top = p[:, 2] >= -self.r1
+        p[top, 2] = (p[top, 2] - s[top]) / (1.0 + s[top] / self.r1)
+        p[np.abs(p[:, 2]) <= snap, 2] = 0.0
+        return p
+
+
+def _densify(pts: np.ndarray, k: int) -> np.ndarray:
+    if len(pts) > 2:
+        return pts
+    t = np.linspace(0.0, 1.0, k)[:, None]
+    return pts[0] + t * (pts[-1] - pts[0])
+
+
+def reference_patches(patches: FaultPatches, warp: VerticalWarp, snap: float) -> FaultPatches:
+    """The fault patches in the reference frame (for the CAD model); callables dropped."""
+    affine = warp.surface.is_flat()
+    edges = patches.edge_points if affine else [_densify(e, EDGE_SAMPLES) for e in patches.edge_points]
+    corners = warp.inverse(patches.corners, snap)
+    mapped = [warp.inverse(e, snap) for e in edges]
+    for e, (a, b) in zip(mapped, patches.edge_ends):  # ends exactly on the shared corners
+        e[0], e[-1] = corners[a], corners[b]
+    return dataclasses.replace(patches, corners=corners, edge_points=mapped, planar=patches.planar and affine,
+                               normal_at=None, depth_at=None)
+
+
+def top_faces(tets: np.ndarray, on_top: np.ndarray) -> np.ndarray:
+    """(k, 3) vertex ids of the tet faces lying in the top surface (all three vertices on it)."""
+    faces = tets[:, [[1, 2, 3], [0, 2, 3], [0, 1, 3], [0, 1, 2]]].reshape(-1, 3)
+    faces = faces[on_top[faces].all(axis=1)]
+    return np.unique(np.sort(faces, axis=1), axis=0)
+
+
+def surface_z_at(nodes: np.ndarray, faces: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """z of the meshed top surface (linear on each face) below points xy (n, 2); NaN if none."""
+    from scipy.spatial import cKDTree
+
+    p = nodes[faces]  # (k, 3, 3)
+    tree = cKDTree(p[:, :, :2].mean(axis=1))
+    out = np.full(len(xy), np.nan)
+    k = min(16, len(faces))
+    _, cand = tree.query(xy, k=k)
+    cand = np.asarray(cand).reshape(len(xy), k)
+    for i, (q, cs) in enumerate(zip(xy, cand)):
+        for c in cs:
+            a, b, d = p[c, 0, :2], p[c, 1, :2], p[c, 2, :2]
+            m = np.column_stack([b - a, d - a])
+            l1, l2 = np.linalg.solve(m, q - a)
+            if min(l1, l2, 1.0 - l1 - l2) >= -1e-9:
+                out[i] = (1 - l1 - l2) * p[c, 0, 2] + l1 * p[c, 1, 2] + l2 * p[c, 2, 2]
+                break
+    return out

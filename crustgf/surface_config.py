@@ -1,0 +1,103 @@
+"""The `[surface]` config table (SPEC 5) and the checks that need the surface: grid coverage,
+stations on or below it. Part of config loading (problems go to the config's checker, all at once).
+
+    [surface]
+    file = "nankai_topo.csv"   # lon, lat (or x, y km), elevation_m; metres above sea level
+    # elevation = -4.0         # or a constant elevation, km (negative: a flat seafloor)
+
+A station without z/depth gets z = the surface elevation at its position (build_model then puts
+it on the meshed surface); one with z/depth must not be above the surface.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from crustgf.config.load import KM, Projection, _projection_for, _read_table_file, _resolve_file, _show
+from crustgf.geometry.surface import Surface, read_surface_grid
+
+
+def read_surface(ck, root, domain, proj, base, warnings: list[str]) -> Surface | None:
+    sec = root.table("surface", ("file", "elevation"))
+    if sec is None:
+        return None
+    if not ck.require(sec.has("file") != sec.has("elevation"), sec.path, "give file or elevation (one of them)"):
+        return None
+    if sec.has("elevation"):
+        e = sec.number("elevation")
+        if e is None:
+            return None
+        if domain.depth is not None and not ck.require(-e * KM < 0.5 * domain.depth, sec.at("elevation"),
+                                                       f"a surface {_show(-e)} km below sea level leaves too little "
+                                                       f"of domain.depth = {_show(domain.depth / KM)} km"):
+            return None
+        return Surface(constant=e * KM)
+    path = _resolve_file(ck, sec, "file", base)
+    grid = _read_table_file(ck, sec, "file", path, read_surface_grid) if path else None
+    if grid is None:
+        return None
+    origin = None
+    a, b = grid.a, grid.b
+    if grid.kind == "lonlat":
+        p = _projection_for(ck, sec.at("file"), proj, "the surface grid")
+        if p is None:
+            return None
+        origin = p.origin
+    else:
+        a, b = a * KM, b * KM
+    if grid.looks_like_km:
+        warnings.append(f"surface.file: {path}: every elevation_m is within +-10; these look like km, "
+                        "the column is metres above sea level")
+    return Surface(kind=grid.kind, a=a, b=b, values=grid.values, origin=origin, file=str(path))
+
+
+def _fault_points(fault) -> np.ndarray:
+    """(n, 2) map points (m) the surface grid must cover: rectangle corners, grid outline or points."""
+    from crustgf.config.load import RectangleFault
+    from crustgf.geometry.frames import rectangle_corners
+
+    if isinstance(fault, RectangleFault):
+        x, y, d = fault.top_center
+        return rectangle_corners((x, y, -d), fault.strike, fault.dip, fault.length, fault.width)[:, :2]
+    if fault.outline is not None:
+        return np.asarray(fault.outline)
+    return np.asarray(fault.points)[:, :2]
+
+
+def _where(surface: Surface, x: float, y: float) -> str:
+    if surface.kind == "lonlat":
+        lon, lat = Projection(surface.origin).to_lonlat(x, y)
+        return f"lon {float(lon):.3f}, lat {float(lat):.3f}"
+    return f"(x, y) = ({x / KM:.3f}, {y / KM:.3f}) km"
+
+
+def check_surface_geometry(ck, surface: Surface, domain, layers, fault, stations) -> None:
+    """Coverage of the fault and the stations by the grid; stations on/below the surface (sets the
+    z of stations without one). Reports to ck."""
+    if fault is not None:
+        pts = _fault_points(fault)
+        out = ~surface.covers(pts[:, 0], pts[:, 1])
+        if out.any():
+            x, y = pts[np.argmax(out)]
+            ck.add("surface.file", f"{surface.file}: the grid does not cover the fault: its point at "
+                   f"{_where(surface, x, y)} is outside the grid")
+    if stations is None:
+        return
+    x, y, z = stations.positions.T
+    out = ~surface.covers(x, y)
+    if out.any():
+        i = int(np.argmax(out))
+        ck.add("surface.file", f"{surface.file}: the grid does not cover {int(out.sum())} station(s), e.g. "
+               f"{stations.names[i]} at {_where(surface, x[i], y[i])}")
+        return
+    s = surface.elevation(x, y)
+    on = stations.on_surface if stations.on_surface is not None else np.zeros(len(x), bool)
+    above = ~on & (z > s + 1e-6)
+    if above.any():
+        i = int(np.argmax(above))
+        ck.add("stations", f"{int(above.sum())} station(s) above the free surface, e.g. {stations.names[i]} at "
+               f"z = {z[i] / KM:.3f} km where the surface is at {s[i] / KM:.3f} km ({_where(surface, x[i], y[i])})")
+    if domain.depth is not None and s.min() <= -0.5 * domain.depth:
+        ck.add("surface", f"the surface reaches {s.min() / KM:.3f} km, too deep for domain.depth = "
+               f"{domain.depth / KM:g} km")
+    stations.positions[on, 2] = s[on]
