@@ -416,6 +416,11 @@ def _read_config(ck: _Checker, data: dict, base: Path) -> Config | None:
         surface = read_surface(ck, root, domain, proj, base, warnings)
         if surface is not None and not ck.problems:
             check_surface_geometry(ck, surface, domain, layers, fault, stations)
+    if isinstance(fault, GridFault) and fault.reach_surface and not ck.problems:
+        from crustgf.geometry.updip import extend_updip
+
+        elevation = surface.elevation if surface is not None else (lambda x, y: np.zeros(np.shape(x)))
+        fault.points = extend_updip(fault.points, elevation)
     if ck.problems:
         return None
     return Config(name=name, domain=domain, layers=[e.layer for e in layers], fault=fault,

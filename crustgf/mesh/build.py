@@ -60,10 +60,24 @@ def _warp(cfg: Config, patches: FaultPatches, tol: float):
     """(warp, reference patches) under a [surface]; (None, patches) without one."""
     if getattr(cfg, "surface", None) is None:
         return None, patches
+    from crustgf.mesh.patchcheck import check_edges_do_not_cross
     from crustgf.mesh.warp import VerticalWarp, reference_patches, top_zone_depth
 
+    check_edges_do_not_cross(patches)  # map view: the same in both frames (the reference patches skip it)
     w = VerticalWarp(cfg.surface, top_zone_depth(cfg))
     return w, reference_patches(patches, w, snap=tol)
+
+
+def _drop_above(patches: FaultPatches, ref: FaultPatches, tol: float):
+    """Both patch sets without the subfaults lying wholly above the free surface."""
+    from crustgf.mesh.warp import below_surface, drop_patches
+
+    keep = below_surface(ref, tol)
+    if not keep.any():
+        raise CrustgfError("fault: the whole fault lies above the free surface ([surface])")
+    if keep.all():
+        return patches, ref
+    return drop_patches(patches, keep), drop_patches(ref, keep)
 
 
 def _stations_on_mesh(cfg: Config, nodes: np.ndarray, tets: np.ndarray, ref_z: np.ndarray, tol: float) -> np.ndarray:
@@ -93,6 +107,8 @@ def build_model(cfg: Config, progress: bool = True, verbose: bool = False) -> Mo
     d = cfg.domain
     tol = 1e-9 * max(d.x[1] - d.x[0], d.y[1] - d.y[0], d.depth)
     warp, ref_patches = _warp(cfg, patches, tol)
+    if warp is not None:
+        patches, ref_patches = _drop_above(patches, ref_patches, tol)
     with Steps(progress) as step:
         lin = mesh_linear(cfg, ref_patches, step=step, verbose=verbose)
         step("elements")

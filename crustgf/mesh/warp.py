@@ -93,6 +93,29 @@ def reference_patches(patches: FaultPatches, warp: VerticalWarp, snap: float) ->
                                normal_at=None, depth_at=None)
 
 
+def drop_patches(patches: FaultPatches, keep: np.ndarray) -> FaultPatches:
+    """The patches with keep[p], their edges and corners renumbered (unused ones removed)."""
+    loops = patches.patches[keep]
+    used_edges = np.unique(loops)
+    edge_map = np.full(len(patches.edge_ends), -1, np.int64)
+    edge_map[used_edges] = np.arange(len(used_edges))
+    ends = patches.edge_ends[used_edges]
+    used_corners = np.unique(ends)
+    corner_map = np.full(len(patches.corners), -1, np.int64)
+    corner_map[used_corners] = np.arange(len(used_corners))
+    return dataclasses.replace(
+        patches, corners=patches.corners[used_corners], edge_ends=corner_map[ends],
+        edge_points=[patches.edge_points[e] for e in used_edges], patches=edge_map[loops],
+        grid_index=None if patches.grid_index is None else patches.grid_index[keep])
+
+
+def below_surface(ref: FaultPatches, tol: float) -> np.ndarray:
+    """(np,) whether some of each patch's edge polylines lies below the reference top z = 0; a
+    patch wholly above the surface (e.g. the top row of a fault extended beyond it) is dropped."""
+    low = np.array([e[:, 2].min() < -tol for e in ref.edge_points])
+    return np.array([low[loop].any() for loop in ref.patches])
+
+
 def top_faces(tets: np.ndarray, on_top: np.ndarray) -> np.ndarray:
     """(k, 3) vertex ids of the tet faces lying in the top surface (all three vertices on it)."""
     faces = tets[:, [[1, 2, 3], [0, 2, 3], [0, 1, 3], [0, 1, 2]]].reshape(-1, 3)
