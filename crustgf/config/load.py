@@ -75,6 +75,9 @@ class Domain:
     y: tuple[float, float]  # m
     depth: float  # m, positive
     origin: tuple[float, float] | None  # lon, lat of (0, 0), degrees
+    # far-field core (x0, x1, y0, y1, depth) m: set when crustgf sized the box (domain x, y or depth
+    # omitted); outside it element sizes grow past mesh.size_max with distance (mesh/sizing.py)
+    core: tuple[float, float, float, float, float] | None = None
 
 
 @dataclass

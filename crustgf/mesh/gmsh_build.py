@@ -54,18 +54,24 @@ def volume_layers(cfg: Config, volumes: list[int]) -> dict[int, int]:
 
 
 def set_sizes(cfg: Config, patches: FaultPatches, fault_surfaces: list[int]) -> None:
+    """Size fields; with a far-field core (domain.core, set when crustgf sized the domain) sizes
+    beyond the core grow past size_max with distance (sizing.add_core_field)."""
     m = cfg.mesh
+    core = getattr(cfg.domain, "core", None)
+    outer = m.size_max if core is None else sizing.far_size(cfg.domain, m.size_max)
     corners = patches.patch_corners()
     diameter = float(np.max(np.linalg.norm(corners[:, 2] - corners[:, 0], axis=-1)))
-    fields = [sizing.add_fault_field(fault_surfaces, m.size_fault, m.size_max,
+    fields = [sizing.add_fault_field(fault_surfaces, m.size_fault, outer,
                                      sizing.distance_sampling(diameter, m.size_fault))]
     st = sizing.add_station_field(cfg.stations.positions, cfg.domain,
-                                  sizing.station_size(m.size_fault, m.size_max), m.size_max)
+                                  sizing.station_size(m.size_fault, m.size_max), outer)
     if st is not None:
         fields.append(st)
     tops = [0.0] + [l.bottom for l in cfg.layers[:-1]]
     layers = [(t, l.bottom) for t, l in zip(tops, cfg.layers)]
-    fields += sizing.add_layer_fields(layers, cfg.domain, m.size_fault, m.size_max)
+    fields += sizing.add_layer_fields(layers, cfg.domain, m.size_fault, m.size_max, outer=outer, core=core)
+    if core is not None:
+        fields.append(sizing.add_core_field(core, m.size_max, outer))
     sizing.set_background(fields)
 
 

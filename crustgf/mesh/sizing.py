@@ -76,10 +76,16 @@ def layer_size_cap(thickness: float, size_fault: float, size_max: float) -> floa
     return cap if cap < size_max else None
 
 
-def add_layer_fields(layers: list[tuple[float, float]], domain, size_fault: float, size_max: float) -> list[int]:
+def add_layer_fields(layers: list[tuple[float, float]], domain, size_fault: float, size_max: float,
+                     outer: float | None = None, core=None) -> list[int]:
     """Box fields capping the size in thin layers (top, bottom depths in m, positive down); the
-    size grows out of each layer at GROWTH per metre, so neighbours stay graded."""
+    size grows out of each layer at GROWTH per metre, so neighbours stay graded. With a far-field
+    `core` (x0, x1, y0, y1, depth) the caps apply inside the core's map area only."""
     f = gmsh.model.mesh.field
+    outer = size_max if outer is None else outer
+    (x0, x1), (y0, y1) = domain.x, domain.y
+    if core is not None:
+        x0, x1, y0, y1 = max(x0, core[0]), min(x1, core[1]), max(y0, core[2]), min(y1, core[3])
     fields = []
     for top, bottom in layers:
         cap = layer_size_cap(bottom - top, size_fault, size_max)
@@ -87,16 +93,42 @@ def add_layer_fields(layers: list[tuple[float, float]], domain, size_fault: floa
             continue
         box = f.add("Box")
         f.setNumber(box, "VIn", cap)
-        f.setNumber(box, "VOut", size_max)
-        f.setNumber(box, "XMin", domain.x[0])
-        f.setNumber(box, "XMax", domain.x[1])
-        f.setNumber(box, "YMin", domain.y[0])
-        f.setNumber(box, "YMax", domain.y[1])
+        f.setNumber(box, "VOut", outer)
+        f.setNumber(box, "XMin", x0)
+        f.setNumber(box, "XMax", x1)
+        f.setNumber(box, "YMin", y0)
+        f.setNumber(box, "YMax", y1)
         f.setNumber(box, "ZMin", -bottom)
         f.setNumber(box, "ZMax", -top)
-        f.setNumber(box, "Thickness", (size_max - cap) / GROWTH)
+        f.setNumber(box, "Thickness", (outer - cap) / GROWTH)
         fields.append(box)
     return fields
+
+
+FAR_GROWTH = 0.5  # outside the far-field core, the size grows by this per metre of distance from it
+
+
+def far_size(domain, size_max: float) -> float:
+    """The largest element size of a far-field graded box: a quarter of its smallest extent."""
+    extent = min(domain.x[1] - domain.x[0], domain.y[1] - domain.y[0], 2.0 * domain.depth)
+    return max(size_max, 0.25 * extent)
+
+
+def add_core_field(core, size_max: float, outer: float) -> int:
+    """Box field: at most size_max inside the core (x0, x1, y0, y1, depth), growing by FAR_GROWTH per
+    metre outside it up to `outer` (so a large box costs few elements: sizes grow with distance)."""
+    f = gmsh.model.mesh.field
+    box = f.add("Box")
+    f.setNumber(box, "VIn", size_max)
+    f.setNumber(box, "VOut", outer)
+    f.setNumber(box, "XMin", core[0])
+    f.setNumber(box, "XMax", core[1])
+    f.setNumber(box, "YMin", core[2])
+    f.setNumber(box, "YMax", core[3])
+    f.setNumber(box, "ZMin", -core[4])
+    f.setNumber(box, "ZMax", 1e9)
+    f.setNumber(box, "Thickness", (outer - size_max) / FAR_GROWTH)
+    return box
 
 
 def set_background(fields: list[int]) -> None:
