@@ -234,7 +234,7 @@ def test_killed_mesh_leaves_no_gmsh_process_and_no_temp_folder(tmp_path, sig):
 # --- locks ---------------------------------------------------------------------------------------
 
 def _lock_content(**over):
-    from crustgf.lock import process_start_time
+    from crustgf.greens.lock import process_start_time
 
     me = {"pid": os.getpid(), "host": socket.gethostname(), "start_time": process_start_time(os.getpid()),
           "token": "t0", "since": "earlier"}
@@ -249,7 +249,7 @@ def _dead_pid() -> int:
 
 
 def test_lock_is_created_whole_with_its_owner(tmp_path):
-    from crustgf.lock import OwnerLock, process_start_time
+    from crustgf.greens.lock import OwnerLock, process_start_time
 
     lock = OwnerLock(tmp_path / "owner.lock", "-o x")
     with lock:
@@ -268,7 +268,7 @@ def test_lock_is_created_whole_with_its_owner(tmp_path):
 ])
 def test_lock_owner_is_checked(tmp_path, owner, taken):
     from crustgf.core.errors import CrustgfError
-    from crustgf.lock import OwnerLock
+    from crustgf.greens.lock import OwnerLock
 
     path = tmp_path / "owner.lock"
     path.write_text(_lock_content(pid=_dead_pid()) if owner == "dead" else _lock_content(**owner))
@@ -289,7 +289,7 @@ def test_lock_owner_is_checked(tmp_path, owner, taken):
 
 
 def test_lock_release_removes_only_its_own_lock(tmp_path):
-    from crustgf.lock import OwnerLock
+    from crustgf.greens.lock import OwnerLock
 
     path = tmp_path / "owner.lock"
     lock = OwnerLock(path, "-o x").acquire()
@@ -301,7 +301,7 @@ def test_lock_release_removes_only_its_own_lock(tmp_path):
 
 _TAKER = """
 import sys, time
-from crustgf.lock import OwnerLock
+from crustgf.greens.lock import OwnerLock
 from crustgf.core.errors import CrustgfError
 try:
     with OwnerLock(sys.argv[1], "-o x"):
@@ -315,7 +315,7 @@ except CrustgfError as e:
 def test_stale_lock_takeover_has_no_race(tmp_path):
     """Two processes find the same stale lock and wait 1 s before taking it over (the window
     where the old code let both in): exactly one gets it."""
-    from crustgf.lock import TAKEOVER_DELAY_ENV
+    from crustgf.greens.lock import TAKEOVER_DELAY_ENV
 
     path = tmp_path / "owner.lock"
     path.write_text(_lock_content(pid=_dead_pid()))
@@ -336,7 +336,7 @@ def test_solve_refuses_a_live_owner_and_takes_over_a_reused_pid(tmp_path):
     lock = journal_path(out) / "owner.lock"
     holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
-        from crustgf.lock import process_start_time
+        from crustgf.greens.lock import process_start_time
 
         time.sleep(0.2)
         lock.write_text(_lock_content(pid=holder.pid, start_time=process_start_time(holder.pid)))

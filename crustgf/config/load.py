@@ -414,7 +414,7 @@ def _read_config(ck: _Checker, data: dict, base: Path) -> Config | None:
     warnings: list[str] = []
     surface = None
     if root.has("surface"):
-        from crustgf.surface_config import check_surface_geometry, read_surface
+        from crustgf.config.surface import check_surface_geometry, read_surface
 
         surface = read_surface(ck, root, domain, proj, base, warnings)
         if surface is not None and not ck.problems:
@@ -830,7 +830,7 @@ def _few(items, k=5) -> str:
 
 def _check_stations_inside(ck, sec, names, positions, domain, above_zero=True) -> bool:
     """x, y strictly inside the domain; 0 >= z > -depth (on or below the free surface; under a
-    [surface] the z check is surface_config's)."""
+    [surface] the z check is crustgf.config.surface's)."""
     if domain.x is None or domain.y is None or domain.depth is None:
         return False
     (x0, x1), (y0, y1) = domain.x, domain.y

@@ -311,11 +311,11 @@ class SolveRun:
 
 
 class _owner_lock:
-    """One solve per output at a time: OUT.journal/owner.lock (crustgf/lock.py); the journal folder
+    """One solve per output at a time: OUT.journal/owner.lock (crustgf/greens/lock.py); the journal folder
     goes when the lock does, if it is empty."""
 
     def __init__(self, folder: Path, out_path: Path):
-        from crustgf.lock import OwnerLock
+        from crustgf.greens.lock import OwnerLock
 
         self.lock = OwnerLock(Path(folder) / "owner.lock", f"-o {out_path}")
 
