@@ -104,6 +104,10 @@ def _solve_options(f):
                      help="Address of an existing Dask scheduler, e.g. tcp://10.0.0.1:8786.")(f)
     f = click.option("--max-iterations", type=int, default=None,
                      help="Iteration cap of iterative methods. [config, else 5000]")(f)
+    f = click.option("--traction/--no-traction", default=None,
+                     help="Also fault traction Green's functions (/greens_functions/traction). [config, else no]")(f)
+    f = click.option("--sensitivity", type=str, default=None,
+                     help='Also d(GF)/d(mu, lambda) of these layers: "all" or "name1,name2". [config, else none]')(f)
     return f
 
 

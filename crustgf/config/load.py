@@ -125,6 +125,8 @@ class SolverOptions:
     batch: int = 16
     method: str = "auto"  # cpu: auto | direct | amg-cg
     max_iterations: int = 5000
+    traction: bool = False  # SPEC 6: /greens_functions/traction
+    sensitivity: object = None  # SPEC 6: layer names or "all" -> /sensitivity/<layer>/{mu,lambda}
 
 
 @dataclass
@@ -866,7 +868,8 @@ def _read_mesh(ck, root):
 
 
 def _read_solver(ck, root):
-    sec = root.table("solver", ("backend", "rtol", "batch", "method", "max_iterations"), required=False)
+    sec = root.table("solver", ("backend", "rtol", "batch", "method", "max_iterations", "traction",
+                                "sensitivity"), required=False)
     d = SolverOptions()
     if sec is None:
         return d
@@ -881,9 +884,20 @@ def _read_solver(ck, root):
     max_it = sec.integer("max_iterations", required=False, default=d.max_iterations)
     if max_it is not None:
         ck.require(max_it >= 1, sec.at("max_iterations"), f"must be >= 1, got {max_it}")
+    traction, sensitivity = _read_extras_options(ck, sec)
     if None in (backend, method, rtol, batch, max_it):
         return d
-    return SolverOptions(backend, rtol, batch, method, max_it)
+    return SolverOptions(backend, rtol, batch, method, max_it, traction, sensitivity)
+
+
+def _read_extras_options(ck, sec):
+    """[solver] traction (bool) and sensitivity ("all" or a list of layer names; checked at solve)."""
+    traction = sec.data.get("traction", False)
+    ck.require(isinstance(traction, bool), sec.at("traction"), f"must be true or false, got {traction!r}")
+    sens = sec.data.get("sensitivity")
+    ok = sens is None or sens == "all" or (isinstance(sens, list) and all(isinstance(v, str) for v in sens))
+    ck.require(ok, sec.at("sensitivity"), f'must be "all" or a list of layer names, got {sens!r}')
+    return bool(traction), (sens if ok else None)
 
 
 CHANGE_KEYS = ("layer", "vp", "vs", "density", "vp_scale", "vs_scale", "density_scale")

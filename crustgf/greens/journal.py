@@ -47,7 +47,7 @@ class Journal:
             np.savez(fh, structure=np.int64(result.structure), jobs=result.jobs,
                      displacement=result.displacement, residual=result.residual,
                      iterations=result.iterations, converged=result.converged,
-                     model_sha256=np.str_(self.model_sha256))
+                     model_sha256=np.str_(self.model_sha256), **_extra_arrays(result))
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, final)
@@ -69,7 +69,8 @@ class Journal:
                             f"{sha[:12]}..., this model {self.model_sha256[:12]}...); delete it or use another -o")
                     result = _checked(BatchResult(
                         structure=int(z["structure"]), jobs=z["jobs"], displacement=z["displacement"],
-                        residual=z["residual"], iterations=z["iterations"], converged=z["converged"]))
+                        residual=z["residual"], iterations=z["iterations"], converged=z["converged"],
+                        extras=_read_extras(z)))
             except CrustgfError:
                 raise
             except Exception as exc:  # zip/npy/CRC errors of every kind: the entry is unusable
@@ -109,3 +110,19 @@ def _checked(r: BatchResult) -> BatchResult:
             np.asarray(r.displacement).shape[2] != k or not (len(r.residual) == len(r.iterations) == len(r.converged) == k):
         raise ValueError("arrays of inconsistent shapes")
     return r
+
+
+def _extra_arrays(result: BatchResult) -> dict:
+    """Extras (traction, sensitivities) as npz members extra_0, ... with their names in extra_names."""
+    extras = getattr(result, "extras", None) or {}
+    if not extras:
+        return {}
+    out = {"extra_names": np.array(list(extras), dtype=str)}
+    out.update({f"extra_{i}": v for i, v in enumerate(extras.values())})
+    return out
+
+
+def _read_extras(z) -> dict:
+    if "extra_names" not in z:
+        return {}
+    return {str(name): z[f"extra_{i}"] for i, name in enumerate(z["extra_names"])}

@@ -14,7 +14,7 @@ object with .solve(B) -> (X, residual, iterations) on free-dof blocks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,11 +32,14 @@ class GreenResult:
     residual: np.ndarray  # (k,) true relative residual ||b - K x|| / ||b||
     iterations: np.ndarray  # (k,)
     converged: np.ndarray  # (k,) bool, residual <= rtol
+    extras: dict = field(default_factory=dict)  # name -> (..., k): traction, sensitivities (greens_extra.py)
 
 
 class GreenSolver:
-    def __init__(self, model, backend="cpu", method="auto", rtol=1e-8, max_iterations=5000, layers=None, batch=16):
+    def __init__(self, model, backend="cpu", method="auto", rtol=1e-8, max_iterations=5000, layers=None, batch=16,
+                 traction=False, sensitivity=()):
         layers = model.layers if layers is None else layers
+        self.layers = layers
         mat = np.asarray(model.cell_material, dtype=np.int64)
         self.model = model
         self.rtol = float(rtol)
@@ -62,6 +65,9 @@ class GreenSolver:
             free_nodes = pb.free_dofs[::3] // 3
             self.solver = make_cpu_solver(K, pb.nodes[free_nodes], method, self.rtol, max_iterations)
             pb.release_full_stiffness()
+        from crustgf.greens_extra import SolverExtras
+
+        self.extras = SolverExtras(self, inc, traction, sensitivity)
 
     def release(self) -> None:
         """Free the solver's memory held outside Python (PARDISO's factor); the object is done."""
@@ -88,10 +94,18 @@ class GreenSolver:
         disp = np.empty((self.n_stations, 3, k))
         res = np.empty(k)
         its = np.empty(k, dtype=np.int64)
+        extras = {}
         for s in range(0, k, self.batch):
             sl = slice(s, min(k, s + self.batch))
             B, D = self.rhs(jobs[sl])
             X, res[sl], its[sl] = self.solver.solve(B)
             u = self.station_interp @ X + self.station_jump @ D
             disp[:, :, sl] = u.reshape(self.n_stations, 3, -1)
-        return GreenResult(displacement=disp, residual=res, iterations=its, converged=res <= self.rtol)
+            if self.extras:
+                more, r_x, its_x = self.extras.compute(self, X, D)
+                res[sl] = np.maximum(res[sl], r_x)
+                its[sl] += its_x
+                for name, value in more.items():
+                    extras.setdefault(name, np.empty(value.shape[:-1] + (k,)))[..., sl] = value
+        return GreenResult(displacement=disp, residual=res, iterations=its, converged=res <= self.rtol,
+                           extras=extras)

@@ -59,6 +59,7 @@ def solve_greens_functions(model_path, out_path, options: dict, progress: bool =
     structures = structures_of(model)
     header = header_from_model(model, sha, structures)
     header.solve_options = json.dumps({k: opts[k] for k in ("backend", "method", "rtol")})
+    header.extras = _extra_specs(opts, model)
     worker_state.remember_model(str(model_path), sha, model)  # in-process runs reuse it
     specs = [SolverSpec(str(model_path), sha, i, None if i == 0 else s.layers, _options_key(opts))
              for i, s in enumerate(structures)]
@@ -141,8 +142,18 @@ def structures_of(model) -> list[Structure]:
 
 
 def _options_key(opts: dict) -> tuple:
-    keys = ("backend", "method", "rtol", "max_iterations", "batch")
+    keys = ("backend", "method", "rtol", "max_iterations", "batch", "traction", "sensitivity")
     return tuple(sorted((k, opts[k]) for k in keys))
+
+
+def _extra_specs(opts: dict, model) -> list:
+    """SPEC 6 extras (traction, sensitivity kernels); checks the layer names (opts updated)."""
+    from crustgf.greens_extra import extra_specs
+    from crustgf.sensitivity import resolve_layers
+
+    opts["traction"] = bool(opts.get("traction"))
+    opts["sensitivity"] = resolve_layers(opts.get("sensitivity"), model.layers.name)
+    return extra_specs(opts["traction"], opts["sensitivity"], len(model.station_names), model.n_subfaults)
 
 
 class SolveRun:
@@ -189,7 +200,7 @@ class SolveRun:
         if self.out_path.exists():
             self.states = read_solve_states(self.out_path, h)
         else:
-            self.states = [SolveState.empty(h.n_stations, h.n_subfaults) for _ in h.structures]
+            self.states = [SolveState.empty(h.n_stations, h.n_subfaults, h.extras) for _ in h.structures]
         for seq, result in self.journal.read():
             self.merge(result, report=False)
             self.merged_seq = seq
@@ -254,7 +265,7 @@ class SolveRun:
 
     def merge(self, result, report: bool = True) -> None:
         self.states[result.structure].merge(result.jobs, result.displacement, result.residual,
-                                            result.iterations, result.converged)
+                                            result.iterations, result.converged, result.extras)
         if not report:
             return
         for (sf, comp), res, its, ok in zip(result.jobs, result.residual, result.iterations, result.converged):

@@ -25,7 +25,7 @@ so a reader (or a killed solve) only ever sees a complete file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import h5py
@@ -70,6 +70,7 @@ class GFHeader:
     crustgf_version: str
     structures: list[Structure]
     solve_options: str = ""  # JSON: backend, method, rtol of the latest run (root attribute)
+    extras: list = field(default_factory=list)  # greens_extra.ExtraSpec of the extras solved with each job
 
     @property
     def n_stations(self) -> int:
@@ -118,18 +119,21 @@ class SolveState:
     done: np.ndarray  # (n_subfaults, 2) bool
     residual: np.ndarray  # (n_subfaults, 2) f8
     iterations: np.ndarray  # (n_subfaults, 2) i8
+    # SPEC 6 extras, name -> (..., n_subfaults, 2), NaN where not done (greens_extra.py)
+    extras: dict = field(default_factory=dict)
 
     @classmethod
-    def empty(cls, n_stations: int, n_subfaults: int) -> "SolveState":
+    def empty(cls, n_stations: int, n_subfaults: int, extras=()) -> "SolveState":
         return cls(
             displacement=np.full((n_stations, 3, n_subfaults, 2), np.nan),
             done=np.zeros((n_subfaults, 2), dtype=bool),
             residual=np.full((n_subfaults, 2), np.nan),
             iterations=np.full((n_subfaults, 2), NOT_SOLVED_ITERATIONS, dtype=np.int64),
+            extras={s.name: np.full(tuple(s.shape) + (n_subfaults, 2), np.nan) for s in extras},
         )
 
     def merge(self, jobs: np.ndarray, displacement: np.ndarray, residual: np.ndarray,
-              iterations: np.ndarray, converged: np.ndarray) -> None:
+              iterations: np.ndarray, converged: np.ndarray, extras: dict | None = None) -> None:
         """Take a batch's results. A converged solve always wins; a failed one never replaces a done one."""
         jobs = np.asarray(jobs, dtype=np.int64).reshape(-1, 2)
         converged = np.asarray(converged, dtype=bool)
@@ -143,6 +147,12 @@ class SolveState:
         disp = np.asarray(displacement, dtype=np.float64)[:, :, take]
         disp[:, :, ~ok] = np.nan
         self.displacement[:, :, sf, comp] = disp
+        for name, target in self.extras.items():  # an extra the batch did not compute: NaN
+            value = (extras or {}).get(name)
+            value = np.full(target.shape[:-2] + (len(take),), np.nan) if value is None else np.asarray(value, float)
+            value = value[..., take].copy()
+            value[..., ~ok] = np.nan
+            target[..., sf, comp] = value
 
     def missing(self) -> np.ndarray:
         """(k, 2) (subfault, component) of the solves not done, subfault-major order."""
@@ -188,6 +198,7 @@ def read_solve_states(path: Path, header: GFHeader) -> list[SolveState]:
                 state.iterations[:] = f[prefix + "solve/iterations"][()]
                 state.displacement[:] = f[prefix + "greens_functions/displacement"][()]
                 state.displacement[:, :, ~state.done] = np.nan
+            _read_extras(f, prefix, state, header.extras)
             states.append(state)
     return states
 
@@ -201,6 +212,27 @@ def read_solve_options(path: Path) -> dict:
             return json.loads(_attr_str(f, "solve_options") or "{}")
     except (OSError, ValueError):
         return {}
+
+
+def _read_extras(f: h5py.File, prefix: str, state: SolveState, requested) -> None:
+    """Load the extras (SPEC 6) a file holds, requested or not (finished work is kept). A requested
+    extra that the file lacks makes its done solves missing again: they are solved anew with it."""
+    from crustgf.greens_extra import TRACTION, is_extra_name
+
+    names = [TRACTION] if prefix + TRACTION in f else []
+    if prefix + "sensitivity" in f:
+        g = f[prefix + "sensitivity"]
+        names += [f"sensitivity/{layer}/{p}" for layer in g for p in g[layer]]
+    for name in names:
+        if is_extra_name(name):
+            value = np.asarray(f[prefix + name][()], dtype=np.float64)
+            value[..., ~state.done] = np.nan
+            state.extras[name] = value
+    for spec in requested:
+        if spec.name not in state.extras:
+            state.done[:] = False
+            state.displacement[:] = np.nan
+            state.extras[spec.name] = np.full(tuple(spec.shape) + state.done.shape, np.nan)
 
 
 def _write_contents(f: h5py.File, header: GFHeader, states: list[SolveState]) -> None:
@@ -241,6 +273,15 @@ def _write_results(g: h5py.Group, state: SolveState) -> None:
     r.attrs["meaning"] = "true relative residual ||b - K x|| / ||b|| of the last attempt; NaN if never solved"
     it = _dataset(g, "solve/iterations", state.iterations, "1")
     it.attrs["meaning"] = "iterations of the last attempt (0 for a direct solve); -1 if never solved"
+    if state.extras:
+        from crustgf.greens_extra import spec_for_name
+
+        for name, value in state.extras.items():
+            spec = spec_for_name(name, value.shape)
+            d = _dataset(g, name, value, spec.units)
+            d.attrs["axes"] = spec.axes
+            d.attrs["meaning"] = spec.meaning
+            d.attrs["not_done"] = "NaN where /solve/done is false"
 
 
 def _write_layers(g: h5py.Group, layers) -> None:

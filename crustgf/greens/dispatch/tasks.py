@@ -8,7 +8,7 @@ loads the model from its path and keeps its solver between tasks (see worker.py)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -33,6 +33,7 @@ class BatchResult:
     residual: np.ndarray  # (k,) float64, true relative residual ||b - K x|| / ||b||
     iterations: np.ndarray  # (k,) int64
     converged: np.ndarray  # (k,) bool
+    extras: dict = field(default_factory=dict)  # name -> (..., k) float64 (greens_extra.py)
 
     @classmethod
     def from_solver(cls, task: Task, res) -> "BatchResult":
@@ -43,6 +44,7 @@ class BatchResult:
             residual=np.asarray(res.residual, dtype=np.float64),
             iterations=np.asarray(res.iterations, dtype=np.int64),
             converged=np.asarray(res.converged, dtype=bool),
+            extras={k: np.asarray(v, dtype=np.float64) for k, v in getattr(res, "extras", {}).items()},
         )
 
 

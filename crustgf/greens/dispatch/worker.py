@@ -114,6 +114,8 @@ def build_green_solver(spec: SolverSpec):
         max_iterations=opts["max_iterations"],
         layers=spec.layers,
         batch=opts["batch"],
+        traction=opts.get("traction", False),
+        sensitivity=opts.get("sensitivity", ()),
     )
 
 
