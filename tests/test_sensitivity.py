@@ -88,3 +88,75 @@ def test_unknown_layer_is_an_error(model):
 
     with pytest.raises(CrustgfError, match="unknown layer 'nosuch'"):
         GreenSolver(model, method="direct", sensitivity=["nosuch"])
+
+
+def test_solve_with_extras_resumes_and_keeps_them(model, tmp_path, monkeypatch):
+    """`crustgf solve` with traction and kernels: an interrupted run (Ctrl-C after its first batch)
+    resumes to the same file as an uninterrupted one; a file solved without the extras is solved
+    again with them when they are asked for."""
+    import h5py
+
+    from crustgf.greens.dispatch import inprocess
+    from crustgf.greens.journal import journal_path
+    from crustgf.io.modelfile import read_model  # noqa: F401  (model fixture is a Model)
+    from crustgf.greens.run import solve_greens_functions
+    from solve_model import build_tiny_model
+
+    path = build_tiny_model(tmp_path)
+    opts = {"traction": True, "sensitivity": "crust", "batch": 2}
+    names = ["greens_functions/displacement", "greens_functions/traction", "sensitivity/crust/mu",
+             "sensitivity/crust/lambda", "variants/soft_crust/sensitivity/crust/mu"]
+
+    full = tmp_path / "full.h5"
+    assert solve_greens_functions(path, full, opts, progress=False) == 0
+    with h5py.File(full) as f:
+        ref = {n: f[n][()] for n in names}
+        assert "sensitivity/mantle" not in f
+        assert f["greens_functions/traction"].attrs["units"] == "Pa/m"
+    assert np.isfinite(ref["sensitivity/crust/mu"]).all()
+
+    real_run = inprocess.InProcessDispatcher.run
+
+    def run_then_interrupt(self, work):
+        for k, result in enumerate(real_run(self, work)):
+            if k == 1:
+                raise KeyboardInterrupt
+            yield result
+
+    out = tmp_path / "resumed.h5"
+    monkeypatch.setattr(inprocess.InProcessDispatcher, "run", run_then_interrupt)
+    assert solve_greens_functions(path, out, opts, progress=False) == 130
+    assert journal_path(out).exists() or out.exists()
+    monkeypatch.setattr(inprocess.InProcessDispatcher, "run", real_run)
+    assert solve_greens_functions(path, out, opts, progress=False) == 0
+    with h5py.File(out) as f:
+        for n in names:
+            np.testing.assert_allclose(f[n][()], ref[n], rtol=1e-9, atol=1e-12 * np.abs(ref[n]).max())
+
+    plain = tmp_path / "plain.h5"
+    assert solve_greens_functions(path, plain, {}, progress=False) == 0
+    assert solve_greens_functions(path, plain, opts, progress=False) == 0  # re-solved with extras
+    with h5py.File(plain) as f:
+        np.testing.assert_allclose(f["greens_functions/traction"][()], ref["greens_functions/traction"],
+                                   rtol=1e-9, atol=1e-12 * np.abs(ref["greens_functions/traction"]).max())
+    assert solve_greens_functions(path, plain, {}, progress=False) == 0  # nothing to do: extras kept
+    with h5py.File(plain) as f:
+        assert "greens_functions/traction" in f and np.isfinite(f["sensitivity/crust/mu"][()]).all()
+
+
+def test_cli_rejects_an_unknown_layer(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from solve_model import build_tiny_model
+
+    root = Path(__file__).resolve().parents[1]
+    path = build_tiny_model(tmp_path)
+    env = {"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"}
+    out = tmp_path / "gf.h5"
+    p = subprocess.run([sys.executable, "-m", "crustgf.cli.main", "solve", str(path), "-o", str(out), "--sensitivity",
+                        "crust,nosuch", "--quiet"], capture_output=True, text=True, env=env)
+    assert p.returncode == 1 and not out.exists()
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: solver.sensitivity: unknown layer 'nosuch'"), p.stderr

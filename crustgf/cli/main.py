@@ -227,8 +227,14 @@ def synth(gf: Path, slip, slip_model, output: Path, noise_sigma_mm, sigma_mm, se
 @click.option("--no-plot", is_flag=True, help="Skip the PNG slip map.")
 @click.option("--edges", type=click.Choice(["free", "zero"]), default="free", show_default=True,
               help="Smoothing at the fault's outline: free, or slip pulled to zero there.")
+@click.option("--structure-uncertainty", default=None,
+              help="LAYER=STD,...: relative std of each layer's mu; inverts with Cd + Cp (needs the "
+                   "file's sensitivity kernels).")
+@click.option("--structure-scaling", type=click.Choice(["mu", "moduli"]), default="mu", show_default=True,
+              help="Structure uncertainty of mu alone (lambda held) or of mu and lambda together.")
 @_guard
-def invert(gf: Path, data: Path, output: Path, variant, no_plot, edges) -> None:
+def invert(gf: Path, data: Path, output: Path, variant, no_plot, edges, structure_uncertainty,
+           structure_scaling) -> None:
     """Smoothed least-squares slip from station displacements; weight chosen by ABIC.
 
     DATA is a CSV (as `crustgf synth` writes): columns station, east, north, up (m) and sigma (m),
@@ -237,7 +243,8 @@ def invert(gf: Path, data: Path, output: Path, variant, no_plot, edges) -> None:
     component out."""
     from crustgf.inversion.invert import invert_command
 
-    invert_command(gf, data, output, variant=variant, plot=not no_plot, edges=edges)
+    invert_command(gf, data, output, variant=variant, plot=not no_plot, edges=edges,
+                   structure_uncertainty=structure_uncertainty, structure_scaling=structure_scaling)
 
 
 @main.command()

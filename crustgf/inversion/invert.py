@@ -53,7 +53,9 @@ def station_rows(gf: GreensFunctions, data: StationData, data_path="data") -> np
 
 
 def invert_slip(gf: GreensFunctions, data: StationData, data_path="data", edges: str = "free",
-                **abic_options) -> InversionResult:
+                prediction_covariance=None, **abic_options) -> InversionResult:
+    """prediction_covariance: Cp (n_obs, n_obs) over the observed components (data order), added
+    to the data covariance (structure_cov.py); None: diagonal data covariance from the sigmas."""
     rows = station_rows(gf, data, data_path)
     disp = gf.displacement[rows]  # (n, 3, nsf, 2)
     observed = np.isfinite(data.values)
@@ -62,6 +64,12 @@ def invert_slip(gf: GreensFunctions, data: StationData, data_path="data", edges:
     G = disp[observed] / data.sigma[observed][:, None, None]  # whitened rows (k, nsf, 2)
     G = G.reshape(len(G), -1)
     d = data.values[observed] / data.sigma[observed]
+    if prediction_covariance is not None:  # whiten with Cd + Cp: L L^T = I + Cp / (s_i s_j)
+        from scipy.linalg import cholesky, solve_triangular
+
+        s = data.sigma[observed]
+        L = cholesky(np.eye(len(d)) + prediction_covariance / np.outer(s, s), lower=True)
+        G, d = solve_triangular(L, G, lower=True), solve_triangular(L, d, lower=True)
     B, rank = slip_smoothing(gf.subfaults, edges)
     res = abic_inversion(G, d, B, rank, **abic_options)
     slip = res.m.reshape(-1, 2)
@@ -131,7 +139,8 @@ def write_results(gf: GreensFunctions, r: InversionResult, output, header=()) ->
 
 
 def invert_command(gf_path, data_path, output, variant: str | None = None, plot: bool = True,
-                   edges: str = "free") -> InversionResult:
+                   edges: str = "free", structure_uncertainty: str | None = None,
+                   structure_scaling: str = "mu") -> InversionResult:
     """`crustgf invert`: read, invert, write every output; returns the result."""
     from crustgf.core.atomic import check_output_folder, command_scope
 
@@ -145,10 +154,21 @@ def invert_command(gf_path, data_path, output, variant: str | None = None, plot:
 def _invert(gf_path, data_path, output, variant, plot, edges) -> InversionResult:
     gf = load_greens_functions(gf_path, variant=variant)
     gf.require_complete("invert with")
-    data = read_data_csv(data_path)
-    result = invert_slip(gf, data, data_path, edges=edges)
     header = [f"crustgf invert of {data_path} with {gf_path} "
               f"({'variant ' + variant if variant else 'reference structure'}), edges {edges}"]
+    if structure_uncertainty is not None:
+        from crustgf.structure_cov import invert_with_structure_uncertainty, load_kernels, parse_uncertainty
+
+        uncertainty = parse_uncertainty(structure_uncertainty)
+        load_kernels(gf, uncertainty, structure_scaling)  # bad layers / missing kernels: before any work
+        data = read_data_csv(data_path)
+        result, _ = invert_with_structure_uncertainty(gf, data, uncertainty, data_path, structure_scaling,
+                                                      edges=edges)
+        header.append(f"data covariance Cd + Cp, structure uncertainty {structure_uncertainty} "
+                      f"(relative std of {'mu' if structure_scaling == 'mu' else 'mu and lambda together'})")
+    else:
+        data = read_data_csv(data_path)
+        result = invert_slip(gf, data, data_path, edges=edges)
     paths = write_results(gf, result, output, header)
     if plot:
         try:
