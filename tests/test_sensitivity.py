@@ -160,3 +160,32 @@ def test_cli_rejects_an_unknown_layer(tmp_path):
     assert p.returncode == 1 and not out.exists()
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: solver.sensitivity: unknown layer 'nosuch'"), p.stderr
+
+
+@pytest.mark.slow
+def test_whole_cuda_solve_in_the_simulator_gives_cpu_extras():
+    """Traction and kernels with every CUDA kernel in Numba's simulator (NUMBA_ENABLE_CUDASIM=1):
+    the model of test_cuda_sim's whole-solve test, one job, kernels of one layer (3 block solves)."""
+    from crustgf.config.load import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
+    from crustgf.greens.operator import GreenSolver
+    from crustgf.mesh import build_model
+    from crustgf.solvers import backend
+
+    if not backend.simulator_enabled():
+        pytest.skip("set NUMBA_ENABLE_CUDASIM=1 (without a GPU) to run the kernels in the simulator")
+    km = 1e3
+    pos = np.array([[3 * km, 2 * km, 0.0], [-3 * km, 1 * km, 0.0], [0.0, -4 * km, 0.0]])
+    cfg = Config(
+        name="sim", domain=Domain((-8 * km, 8 * km), (-8 * km, 8 * km), 7 * km, None),
+        layers=[Layer("a", 5 * km, 6000.0, 3500.0, 2700.0), Layer("b", 7 * km, 7000.0, 4000.0, 3000.0)],
+        fault=RectangleFault((0.0, 0.0, 1 * km), 20.0, 40.0, 4 * km, 3 * km, (2, 1)),
+        stations=Stations(["A", "B", "C"], pos, None),
+        mesh=MeshOptions(order=2, size_fault=3 * km, size_max=6 * km), text="")
+    model = build_model(cfg, progress=False)
+    jobs = np.array([[1, 1]])
+    kw = {"traction": True, "sensitivity": ["a"]}
+    ref = GreenSolver(model, backend="cpu", method="direct", **kw).solve(jobs)
+    res = GreenSolver(model, backend="cuda", rtol=1e-10, batch=2, **kw).solve(jobs)
+    assert res.converged.all()
+    for name, value in ref.extras.items():
+        assert np.abs(res.extras[name] - value).max() <= 1e-6 * np.abs(value).max(), name
