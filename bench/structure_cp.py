@@ -68,8 +68,8 @@ def main(argv=None):
             print(f"{name:22s} {method:10s} err {r['rel_l2_error']:.4f} resolved {r['rel_l2_resolved']:.4f} "
                   f"corr {r['correlation']:.4f} moment {r['moment_ratio']:.3f}", flush=True)
     out = Path(a.out)
-    notes = [f"structure experiment with Cp: data from the reference structure of {a.gf} (1946 Nankai slip, "
-             "1 mm sigmas, no noise)", f"structure uncertainty: {spec} (relative std)",
+    notes = [(f"structure experiment with Cp: data from the reference structure of {a.gf} (1946 Nankai slip, "
+              "1 mm sigmas, no noise)"), f"structure uncertainty: {spec} (relative std)",
              f"resolved subfaults: {int(resolved.sum())} of {len(resolved)}"]
     with open(out.with_suffix(".csv"), "w") as fh:
         fh.writelines(f"# {n}\n" for n in notes)

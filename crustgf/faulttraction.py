@@ -82,7 +82,7 @@ def node_weights(model, slip):
     rows, cols, vals = [], [], []
     for s in range(model.n_subfaults):
         mine = sub == s
-        ids, first = np.unique(fc[mine].ravel(), return_index=True)
+        ids = np.unique(fc[mine].ravel())
         m = np.zeros(len(ids))
         np.add.at(m, np.searchsorted(ids, fc[mine].ravel()), mass[mine].ravel())
         w = disk_weight(nodes[ids], cent[s], radius[s]) * (split_index[ids] >= 0)

@@ -58,7 +58,7 @@ def spec_for_name(name: str, shape) -> ExtraSpec:
     shape = tuple(shape[:-2])
     if name == TRACTION:
         return extra_specs(True, (), 0, shape[0])[0]
-    layer, p = name.split("/")[1:3]
+    layer = name.split("/")[1]
     spec = extra_specs(False, (layer,), shape[0], 0)
     return next(s for s in spec if s.name == name)
 

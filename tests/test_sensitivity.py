@@ -95,12 +95,12 @@ def test_solve_with_extras_resumes_and_keeps_them(model, tmp_path, monkeypatch):
     resumes to the same file as an uninterrupted one; a file solved without the extras is solved
     again with them when they are asked for."""
     import h5py
+    from solve_model import build_tiny_model
 
     from crustgf.greens.dispatch import inprocess
     from crustgf.greens.journal import journal_path
     from crustgf.io.modelfile import read_model  # noqa: F401  (model fixture is a Model)
     from crustgf.greens.run import solve_greens_functions
-    from solve_model import build_tiny_model
 
     path = build_tiny_model(tmp_path)
     opts = {"traction": True, "sensitivity": "crust", "batch": 2}
@@ -156,7 +156,7 @@ def test_cli_rejects_an_unknown_layer(tmp_path):
     env = {"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"}
     out = tmp_path / "gf.h5"
     p = subprocess.run([sys.executable, "-m", "crustgf.cli.main", "solve", str(path), "-o", str(out), "--sensitivity",
-                        "crust,nosuch", "--quiet"], capture_output=True, text=True, env=env)
+                        "crust,nosuch", "--quiet"], capture_output=True, text=True, env=env, check=False)
     assert p.returncode == 1 and not out.exists()
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: solver.sensitivity: unknown layer 'nosuch'"), p.stderr

@@ -108,12 +108,12 @@ def test_cli_errors(gf_files, tmp_path):
                            (without, "crust=0.1", "no /sensitivity/crust/mu")):
         out = tmp_path / "res"
         p = subprocess.run([sys.executable, "-m", "crustgf.cli.main", "invert", str(gfp), str(data), "-o", str(out),
-                            "--structure-uncertainty", spec, "--no-plot"], capture_output=True, text=True, env=env)
+                            "--structure-uncertainty", spec, "--no-plot"], capture_output=True, text=True, env=env, check=False)
         errs = p.stderr.strip().splitlines()
         assert p.returncode == 1 and len(errs) == 1 and errs[0].startswith("Error: ") and msg in errs[0], p.stderr
         assert not list(tmp_path.glob("res*"))
     p = subprocess.run([sys.executable, "-m", "crustgf.cli.main", "invert", str(with_k), str(data), "-o",
                         str(tmp_path / "ok"), "--structure-uncertainty", "crust=0.1", "--no-plot"],
-                       capture_output=True, text=True, env=env)
+                       capture_output=True, text=True, env=env, check=False)
     assert p.returncode == 0, p.stderr
     assert "Cd + Cp" in (tmp_path / "ok.csv").read_text()

@@ -8,8 +8,6 @@ tapered split-node slip, cutde's uniform slip on each subfault rectangle. The re
 from __future__ import annotations
 
 import numpy as np
-import pytest
-
 from fe_rectangle import KM, corners_of
 from traction_reference import cutde_traction
 

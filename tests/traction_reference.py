@@ -22,7 +22,7 @@ def rectangle_triangles(corners, n_strike, n_dip):
     tris = []
     for j in range(n_dip):
         for i in range(n_strike):
-            P = lambda a, b: c0 + a * (c1 - c0) + b * (c3 - c0)  # noqa: E731
+            P = lambda a, b: c0 + a * (c1 - c0) + b * (c3 - c0)
             p00, p10, p01, p11 = P(s_[i], d_[j]), P(s_[i + 1], d_[j]), P(s_[i], d_[j + 1]), P(s_[i + 1], d_[j + 1])
             for tri in ([p00, p01, p11], [p00, p11, p10]):
                 tri = np.array(tri)

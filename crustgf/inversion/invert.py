@@ -164,8 +164,8 @@ def _invert(gf_path, data_path, output, variant, plot, edges) -> InversionResult
         data = read_data_csv(data_path)
         result, _ = invert_with_structure_uncertainty(gf, data, uncertainty, data_path, structure_scaling,
                                                       edges=edges)
-        header.append(f"data covariance Cd + Cp, structure uncertainty {structure_uncertainty} "
-                      f"(relative std of {'mu' if structure_scaling == 'mu' else 'mu and lambda together'})")
+        scaled = "mu" if structure_scaling == "mu" else "mu and lambda together"
+        header.append(f"data covariance Cd + Cp, structure uncertainty {structure_uncertainty} (relative std of {scaled})")
     else:
         data = read_data_csv(data_path)
         result = invert_slip(gf, data, data_path, edges=edges)
