@@ -44,7 +44,7 @@ def synthetic(gf, variant_gf, tmp_path):
 
 def test_parse_and_errors(gf_files):
     from crustgf.io.gfread import load_greens_functions
-    from crustgf.structure_cov import load_kernels, parse_uncertainty
+    from crustgf.inversion.structure_cov import load_kernels, parse_uncertainty
 
     assert parse_uncertainty("crust=0.1, mantle=0.05") == {"crust": 0.1, "mantle": 0.05}
     for bad, msg in (("crust=-0.1", "must be >= 0"), ("crust", "expected LAYER=STD"), ("crust=x", "expected"),
@@ -68,7 +68,7 @@ def test_cp_whitening_and_first_order_structure_error(gf_files, tmp_path):
     lambda changed too) and the reference GFs are used."""
     from crustgf.io.gfread import load_greens_functions
     from crustgf.inversion.invert import invert_slip, station_rows
-    from crustgf.structure_cov import invert_with_structure_uncertainty, load_kernels, prediction_covariance
+    from crustgf.inversion.structure_cov import invert_with_structure_uncertainty, load_kernels, prediction_covariance
 
     with_k, _ = gf_files
     ref = load_greens_functions(with_k)

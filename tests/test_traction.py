@@ -1,7 +1,7 @@
 """Fault traction Green's functions (SPEC 6) against cutde in a homogeneous half-space.
 
 The FE receiver value and the cutde reference are the same functional of the stress field (the
-disk-weighted mean of crustgf.faulttraction, see traction_reference.py); the FE source is the
+disk-weighted mean of crustgf.greens.traction, see traction_reference.py); the FE source is the
 tapered split-node slip, cutde's uniform slip on each subfault rectangle. The refinement table
 (bench/traction_refinement.py) shows the error falling with the element size."""
 

@@ -3,7 +3,7 @@
 A planar rectangle split into n_strike x n_dip subfaults, each two triangles of uniform unit slip
 (cutde.halfspace.strain_matrix, Nikkhoo & Walter 2015; cutde's (strike-slip, dip-slip) is SPEC's
 with the triangle normal into the hanging wall, see test_okada.py). The stress of each source is
-averaged over each receiver's disk with the same weight as crustgf.faulttraction (3-point rule on
+averaged over each receiver's disk with the same weight as crustgf.greens.traction (3-point rule on
 the receiver's fault triangles, points a hair off the plane on both sides, averaged), so FE and
 reference are the same functional of the field: only the discretisation differs."""
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from crustgf.faulttraction import disk_weight, receiver_radius
+from crustgf.greens.traction import disk_weight, receiver_radius
 from crustgf.geometry.frames import slip_vectors
 
 

@@ -32,7 +32,7 @@ class GreenResult:
     residual: np.ndarray  # (k,) true relative residual ||b - K x|| / ||b||
     iterations: np.ndarray  # (k,)
     converged: np.ndarray  # (k,) bool, residual <= rtol
-    extras: dict = field(default_factory=dict)  # name -> (..., k): traction, sensitivities (greens_extra.py)
+    extras: dict = field(default_factory=dict)  # name -> (..., k): traction, sensitivities (greens/extras.py)
 
 
 class GreenSolver:
@@ -65,7 +65,7 @@ class GreenSolver:
             free_nodes = pb.free_dofs[::3] // 3
             self.solver = make_cpu_solver(K, pb.nodes[free_nodes], method, self.rtol, max_iterations)
             pb.release_full_stiffness()
-        from crustgf.greens_extra import SolverExtras
+        from crustgf.greens.extras import SolverExtras
 
         self.extras = SolverExtras(self, inc, traction, sensitivity)
 

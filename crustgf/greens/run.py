@@ -148,8 +148,8 @@ def _options_key(opts: dict) -> tuple:
 
 def _extra_specs(opts: dict, model) -> list:
     """SPEC 6 extras (traction, sensitivity kernels); checks the layer names (opts updated)."""
-    from crustgf.greens_extra import extra_specs
-    from crustgf.sensitivity import resolve_layers
+    from crustgf.greens.extras import extra_specs
+    from crustgf.greens.sensitivity import resolve_layers
 
     opts["traction"] = bool(opts.get("traction"))
     opts["sensitivity"] = resolve_layers(opts.get("sensitivity"), model.layers.name)

@@ -157,7 +157,7 @@ def _invert(gf_path, data_path, output, variant, plot, edges) -> InversionResult
     header = [f"crustgf invert of {data_path} with {gf_path} "
               f"({'variant ' + variant if variant else 'reference structure'}), edges {edges}"]
     if structure_uncertainty is not None:
-        from crustgf.structure_cov import invert_with_structure_uncertainty, load_kernels, parse_uncertainty
+        from crustgf.inversion.structure_cov import invert_with_structure_uncertainty, load_kernels, parse_uncertainty
 
         uncertainty = parse_uncertainty(structure_uncertainty)
         load_kernels(gf, uncertainty, structure_scaling)  # bad layers / missing kernels: before any work

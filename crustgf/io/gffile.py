@@ -70,7 +70,7 @@ class GFHeader:
     crustgf_version: str
     structures: list[Structure]
     solve_options: str = ""  # JSON: backend, method, rtol of the latest run (root attribute)
-    extras: list = field(default_factory=list)  # greens_extra.ExtraSpec of the extras solved with each job
+    extras: list = field(default_factory=list)  # crustgf.greens.extras.ExtraSpec of the extras solved with each job
 
     @property
     def n_stations(self) -> int:
@@ -119,7 +119,7 @@ class SolveState:
     done: np.ndarray  # (n_subfaults, 2) bool
     residual: np.ndarray  # (n_subfaults, 2) f8
     iterations: np.ndarray  # (n_subfaults, 2) i8
-    # SPEC 6 extras, name -> (..., n_subfaults, 2), NaN where not done (greens_extra.py)
+    # SPEC 6 extras, name -> (..., n_subfaults, 2), NaN where not done (greens/extras.py)
     extras: dict = field(default_factory=dict)
 
     @classmethod
@@ -217,7 +217,7 @@ def read_solve_options(path: Path) -> dict:
 def _read_extras(f: h5py.File, prefix: str, state: SolveState, requested) -> None:
     """Load the extras (SPEC 6) a file holds, requested or not (finished work is kept). A requested
     extra that the file lacks makes its done solves missing again: they are solved anew with it."""
-    from crustgf.greens_extra import TRACTION, is_extra_name
+    from crustgf.greens.extras import TRACTION, is_extra_name
 
     names = [TRACTION] if prefix + TRACTION in f else []
     if prefix + "sensitivity" in f:
@@ -274,7 +274,7 @@ def _write_results(g: h5py.Group, state: SolveState) -> None:
     it = _dataset(g, "solve/iterations", state.iterations, "1")
     it.attrs["meaning"] = "iterations of the last attempt (0 for a direct solve); -1 if never solved"
     if state.extras:
-        from crustgf.greens_extra import spec_for_name
+        from crustgf.greens.extras import spec_for_name
 
         for name, value in state.extras.items():
             spec = spec_for_name(name, value.shape)

@@ -33,7 +33,7 @@ class BatchResult:
     residual: np.ndarray  # (k,) float64, true relative residual ||b - K x|| / ||b||
     iterations: np.ndarray  # (k,) int64
     converged: np.ndarray  # (k,) bool
-    extras: dict = field(default_factory=dict)  # name -> (..., k) float64 (greens_extra.py)
+    extras: dict = field(default_factory=dict)  # name -> (..., k) float64 (greens/extras.py)
 
     @classmethod
     def from_solver(cls, task: Task, res) -> "BatchResult":

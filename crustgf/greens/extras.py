@@ -5,7 +5,7 @@ to the station displacements, that travel in BatchResult.extras, the journal and
 and that gffile writes at their name inside each structure's group. This module owns the names,
 shapes, units and meanings, and builds the per-solver computations:
 
-    greens_functions/traction      (n_subfaults, 3) per job   faulttraction.py
+    greens_functions/traction      (n_subfaults, 3) per job   greens/traction.py
     sensitivity/<layer>/mu|lambda  (n_stations, 3) per job    sensitivity.py
 
 Options: `[solver] traction = true` / `--traction`; `[solver] sensitivity = [...]` or "all" /
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crustgf.sensitivity import output_names, resolve_layers
+from crustgf.greens.sensitivity import output_names, resolve_layers
 
 TRACTION = "greens_functions/traction"
 
@@ -42,7 +42,7 @@ def extra_specs(traction: bool, sensitivity, n_stations: int, n_subfaults: int) 
             "slip (strike-slip, dip-slip)",
             "traction change on the receiver per unit slip of the source: mean over the receiver's "
             "inscribed disk weighted by 1 - (r/R)^2 of the two fault-side elements' stress (see "
-            "crustgf.faulttraction); shear positive in the direction of +slip on the receiver, normal "
+            "crustgf.greens.traction); shear positive in the direction of +slip on the receiver, normal "
             "positive in tension"))
     for path, layer, p in output_names(sensitivity or ()):
         out.append(ExtraSpec(
@@ -76,12 +76,12 @@ class SolverExtras:
         self.kernels = None
         pb, model = green_solver.problem, green_solver.model
         if traction:
-            from crustgf.faulttraction import traction_operators
+            from crustgf.greens.traction import traction_operators
 
             self.traction_ops = traction_operators(pb, model, green_solver.slip, inc, green_solver.jump_op)
         layers = resolve_layers(sensitivity, green_solver.layers.name)
         if layers:
-            from crustgf.sensitivity import SensitivityKernels
+            from crustgf.greens.sensitivity import SensitivityKernels
 
             self.kernels = SensitivityKernels(pb, model.cell_material, green_solver.layers.name, layers,
                                               inc, green_solver.slip.n_split)
