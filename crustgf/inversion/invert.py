@@ -148,10 +148,10 @@ def invert_command(gf_path, data_path, output, variant: str | None = None, plot:
     outputs = [base.with_name(base.name + sfx) for sfx in (".npz", ".csv", "_abic.csv", "_residuals.csv", ".png")]
     check_output_folder(outputs[0])
     with command_scope(inputs=[gf_path, data_path], outputs=outputs):
-        return _invert(gf_path, data_path, output, variant, plot, edges)
+        return _invert(gf_path, data_path, output, variant, plot, edges, structure_uncertainty, structure_scaling)
 
 
-def _invert(gf_path, data_path, output, variant, plot, edges) -> InversionResult:
+def _invert(gf_path, data_path, output, variant, plot, edges, structure_uncertainty, structure_scaling) -> InversionResult:
     gf = load_greens_functions(gf_path, variant=variant)
     gf.require_complete("invert with")
     header = [f"crustgf invert of {data_path} with {gf_path} "
