@@ -14,6 +14,7 @@ Extensions to SPEC section 2 (and details SPEC leaves open):
 | --- | --- |
 | `[[plate_layers]]` name, thickness, vp, vs, density | layers of the subducting plate BELOW the plate interface, following it, top to bottom; thickness in km; the last one may omit thickness (it then reaches the domain bottom; stored as `bottom = inf`). Only with `fault.type = "grid"`. `Layer.bottom` holds the thickness in m. |
 | `[[variants]]` name, changes | structure variants solved beside the reference model. `changes = [{layer = "upper_crust", vp_scale = 1.1, vs_scale = 1.1}, ...]`: each change names a flat or plate layer and gives any of vp, vs (km/s), density (g/cm^3) as new values, or vp_scale, vs_scale, density_scale as factors on the reference values (not both for one property). Names are unique and contain no '/'; a layer is changed at most once per variant; the changed layer must keep Poisson's ratio in (0, 0.5). |
+| `viscosity` on `[[layers]]` / `[[plate_layers]]`, `[viscoelastic]` times, steps_per_tau | Maxwell layers (Pa s, > 0) and the output times of the history (years, >= 0, strictly increasing); read and checked by viscoconfig.py (SPEC 6). |
 | `[solver]` method, max_iterations | CPU method: "auto" (default), "direct" (PARDISO) or "amg-cg"; iteration cap (default 5000). |
 | `[mesh]`, `[solver]` | optional; defaults: order 2, size_fault 2 km, size_max 50 km; backend "auto", rtol 1e-8, batch 16. |
 | `domain.origin` | [lon, lat] in degrees; lon in [-180, 360], lat in (-90, 90). |
@@ -164,6 +165,7 @@ class Config:
     files: list[Path] = field(default_factory=list)  # the files it names (stations, fault grid), resolved
     surface: Surface | None = None  # [surface]: topography/bathymetry; None: flat at z = 0
     warnings: list[str] = field(default_factory=list)  # one line each, shown by `crustgf mesh`
+    viscoelastic: object | None = None  # crustgf.config.viscoelastic.ViscoelasticOptions, None: elastic model
 
 
 # --------------------------------------------------------------------------------------------
@@ -397,7 +399,7 @@ def _increasing(ck, sec, key, pair) -> bool:
 # --- sections --------------------------------------------------------------------------------------
 
 ROOT_KEYS = ("model", "domain", "layers", "plate_layers", "fault", "stations", "mesh", "solver",
-             "variants", "surface")
+             "variants", "surface", "viscoelastic")
 
 
 def _read_config(ck: _Checker, data: dict, base: Path) -> Config | None:
@@ -426,12 +428,23 @@ def _read_config(ck: _Checker, data: dict, base: Path) -> Config | None:
 
         elevation = surface.elevation if surface is not None else (lambda x, y: np.zeros(np.shape(x)))
         fault.points = extend_updip(fault.points, elevation)
+    viscoelastic = _read_viscoelastic(ck, data)
     if ck.problems:
         return None
     return Config(name=name, domain=domain, layers=[e.layer for e in layers], fault=fault,
                   stations=stations, mesh=mesh, solver=solver,
                   plate_layers=[e.layer for e in plate], variants=variants, surface=surface,
-                  warnings=warnings)
+                  warnings=warnings, viscoelastic=viscoelastic)
+
+
+def _read_viscoelastic(ck, data):
+    """`viscosity` of layers and the [viscoelastic] table (crustgf.config.viscoelastic reads and checks them)."""
+    from crustgf.config.viscoelastic import read_viscoelastic
+
+    options, problems = read_viscoelastic(data)
+    for problem in problems:
+        ck.add("", problem)
+    return options
 
 
 class _Origin:
@@ -517,7 +530,7 @@ def _read_material(ck, sec):
 
 def _read_flat_layers(ck, root, domain) -> list[_LayerEntry]:
     """Bottoms strictly increasing, the last at domain.depth."""
-    secs = root.tables("layers", ("name", "bottom") + MATERIAL_KEYS)
+    secs = root.tables("layers", ("name", "bottom") + MATERIAL_KEYS + ("viscosity",))
     out = []
     if secs is None:
         return out
@@ -544,7 +557,7 @@ def _read_flat_layers(ck, root, domain) -> list[_LayerEntry]:
 def _read_plate_layers(ck, root) -> list[_LayerEntry]:
     """Plate layers below the plate interface; `bottom` holds the thickness (m), inf for the last
     one when it omits `thickness` (it reaches the domain bottom)."""
-    secs = root.tables("plate_layers", ("name", "thickness") + MATERIAL_KEYS, required=False)
+    secs = root.tables("plate_layers", ("name", "thickness") + MATERIAL_KEYS + ("viscosity",), required=False)
     if not secs:
         return []
     fault_table = root.data.get("fault")

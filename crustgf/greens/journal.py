@@ -44,10 +44,11 @@ class Journal:
         final = self.folder / f"{seq:09d}.npz"
         tmp = self.folder / f"{seq:09d}.npz.tmp"
         with open(tmp, "wb") as fh:
+            extra = {} if result.history is None else {"history": result.history}
             np.savez(fh, structure=np.int64(result.structure), jobs=result.jobs,
                      displacement=result.displacement, residual=result.residual,
                      iterations=result.iterations, converged=result.converged,
-                     model_sha256=np.str_(self.model_sha256), **_extra_arrays(result))
+                     model_sha256=np.str_(self.model_sha256), **_extra_arrays(result), **extra)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, final)
@@ -70,7 +71,7 @@ class Journal:
                     result = _checked(BatchResult(
                         structure=int(z["structure"]), jobs=z["jobs"], displacement=z["displacement"],
                         residual=z["residual"], iterations=z["iterations"], converged=z["converged"],
-                        extras=_read_extras(z)))
+                        extras=_read_extras(z), history=z["history"] if "history" in z.files else None))
             except CrustgfError:
                 raise
             except Exception as exc:  # zip/npy/CRC errors of every kind: the entry is unusable

@@ -63,10 +63,27 @@ def solve_greens_functions(model_path, out_path, options: dict, progress: bool =
     worker_state.remember_model(str(model_path), sha, model)  # in-process runs reuse it
     specs = [SolverSpec(str(model_path), sha, i, None if i == 0 else s.layers, _options_key(opts))
              for i, s in enumerate(structures)]
+    specs[0] = _viscoelastic_spec(model, header, specs[0], opts)
     try:
         return SolveRun(out_path, header, specs, opts, progress).execute()
     finally:
         worker_state.clear_cache()  # in-process solvers: free the operator once the file is written
+
+
+def _viscoelastic_spec(model, header, spec: SolverSpec, opts: dict) -> SolverSpec:
+    """A model with viscous layers: the reference structure gets its history (viscoelastic.py)."""
+    from dataclasses import replace
+
+    from crustgf.config.viscoelastic import viscoelastic_of_config_text
+
+    options = viscoelastic_of_config_text(model.config_text)
+    if options is None:
+        return spec
+    from crustgf.greens.viscoelastic import check_backend
+
+    check_backend(opts["backend"])
+    header.history_times = options.times
+    return replace(spec, factory="crustgf.greens.viscoelastic:build_viscoelastic_solver")
 
 
 def check_paths(model_path: Path, out_path: Path) -> None:
@@ -200,7 +217,9 @@ class SolveRun:
         if self.out_path.exists():
             self.states = read_solve_states(self.out_path, h)
         else:
-            self.states = [SolveState.empty(h.n_stations, h.n_subfaults, h.extras) for _ in h.structures]
+            self.states = [SolveState.empty(h.n_stations, h.n_subfaults, h.extras,
+                                            None if i or h.history_times is None else len(h.history_times))
+                           for i in range(len(h.structures))]
         for seq, result in self.journal.read():
             self.merge(result, report=False)
             self.merged_seq = seq
@@ -265,7 +284,7 @@ class SolveRun:
 
     def merge(self, result, report: bool = True) -> None:
         self.states[result.structure].merge(result.jobs, result.displacement, result.residual,
-                                            result.iterations, result.converged, result.extras)
+                                            result.iterations, result.converged, result.extras, result.history)
         if not report:
             return
         for (sf, comp), res, its, ok in zip(result.jobs, result.residual, result.iterations, result.converged):

@@ -12,6 +12,9 @@ Layout (every dataset has a `units` attribute; "1" means dimensionless or an ind
     /model/layers/{name, bottom, vp, vs, density, mu, lambda, kind} (SI; a plate layer's
         `bottom` is its thickness)
     /variants/<name>/{greens_functions/displacement, solve/*, model/layers/*}  per variant
+    /greens_functions/displacement_history (n_times, n_stations, 3, n_subfaults, 2) f8 m/m and
+        /greens_functions/time (n_times,) s: the viscoelastic response to a unit step of slip at
+        t = 0 (reference structure; only for a model with viscous layers, SPEC 6)
     root attrs: kind = "crustgf-greens-functions", crustgf_version, config (TOML text verbatim),
         model_sha256, frame, slip_convention, variants (names, in config order)
 
@@ -71,6 +74,7 @@ class GFHeader:
     structures: list[Structure]
     solve_options: str = ""  # JSON: backend, method, rtol of the latest run (root attribute)
     extras: list = field(default_factory=list)  # crustgf.greens.extras.ExtraSpec of the extras solved with each job
+    history_times: np.ndarray | None = None  # s; set for a viscoelastic model (reference structure)
 
     @property
     def n_stations(self) -> int:
@@ -121,19 +125,22 @@ class SolveState:
     iterations: np.ndarray  # (n_subfaults, 2) i8
     # SPEC 6 extras, name -> (..., n_subfaults, 2), NaN where not done (greens/extras.py)
     extras: dict = field(default_factory=dict)
+    history: np.ndarray | None = None  # (n_times, n_stations, 3, n_subfaults, 2), viscoelastic
 
     @classmethod
-    def empty(cls, n_stations: int, n_subfaults: int, extras=()) -> "SolveState":
+    def empty(cls, n_stations: int, n_subfaults: int, extras=(), n_times: int | None = None) -> "SolveState":
         return cls(
             displacement=np.full((n_stations, 3, n_subfaults, 2), np.nan),
             done=np.zeros((n_subfaults, 2), dtype=bool),
             residual=np.full((n_subfaults, 2), np.nan),
             iterations=np.full((n_subfaults, 2), NOT_SOLVED_ITERATIONS, dtype=np.int64),
             extras={s.name: np.full(tuple(s.shape) + (n_subfaults, 2), np.nan) for s in extras},
+            history=None if n_times is None else np.full((n_times, n_stations, 3, n_subfaults, 2), np.nan),
         )
 
     def merge(self, jobs: np.ndarray, displacement: np.ndarray, residual: np.ndarray,
-              iterations: np.ndarray, converged: np.ndarray, extras: dict | None = None) -> None:
+              iterations: np.ndarray, converged: np.ndarray, extras: dict | None = None,
+              history: np.ndarray | None = None) -> None:
         """Take a batch's results. A converged solve always wins; a failed one never replaces a done one."""
         jobs = np.asarray(jobs, dtype=np.int64).reshape(-1, 2)
         converged = np.asarray(converged, dtype=bool)
@@ -153,6 +160,12 @@ class SolveState:
             value = value[..., take].copy()
             value[..., ~ok] = np.nan
             target[..., sf, comp] = value
+        if self.history is not None:
+            if history is None:
+                raise CrustgfError("viscoelastic model: a finished batch came back without its history")
+            hist = np.asarray(history, dtype=np.float64)[..., take]
+            hist[..., ~ok] = np.nan
+            self.history[..., sf, comp] = hist
 
     def missing(self) -> np.ndarray:
         """(k, 2) (subfault, component) of the solves not done, subfault-major order."""
@@ -191,13 +204,17 @@ def read_solve_states(path: Path, header: GFHeader) -> list[SolveState]:
         states = []
         for i, structure in enumerate(header.structures):
             prefix = "" if i == 0 else f"variants/{structure.name}/"
-            state = SolveState.empty(header.n_stations, header.n_subfaults)
+            state = SolveState.empty(header.n_stations, header.n_subfaults, header.extras, _n_times(header, i))
+            if state.history is not None and "solve/done" in f:
+                _read_history(f, path, header, state)
             if prefix + "solve/done" in f:
                 state.done[:] = f[prefix + "solve/done"][()]
                 state.residual[:] = f[prefix + "solve/residual"][()]
                 state.iterations[:] = f[prefix + "solve/iterations"][()]
                 state.displacement[:] = f[prefix + "greens_functions/displacement"][()]
                 state.displacement[:, :, ~state.done] = np.nan
+                if state.history is not None:
+                    state.history[..., ~state.done] = np.nan
             _read_extras(f, prefix, state, header.extras)
             states.append(state)
     return states
@@ -235,6 +252,34 @@ def _read_extras(f: h5py.File, prefix: str, state: SolveState, requested) -> Non
             state.extras[spec.name] = np.full(tuple(spec.shape) + state.done.shape, np.nan)
 
 
+def _n_times(header: GFHeader, structure: int) -> int | None:
+    """Number of history times of a structure (only the reference has a history)."""
+    return None if header.history_times is None or structure != 0 else len(header.history_times)
+
+
+def _read_history(f: h5py.File, path: Path, header: GFHeader, state: SolveState) -> None:
+    if "greens_functions/displacement_history" not in f:
+        if f["solve/done"][()].any():
+            raise CrustgfError(f"{path}: has elastic Green's functions but no displacement_history; "
+                               "delete it or use another -o")
+        return
+    times = f["greens_functions/time"][()]
+    if len(times) != len(header.history_times) or not np.allclose(times, header.history_times, rtol=1e-12):
+        raise CrustgfError(f"{path}: its history times differ from the model's [viscoelastic] times; "
+                           "delete it or use another -o")
+    state.history[:] = f["greens_functions/displacement_history"][()]
+
+
+def _write_history(g: h5py.Group, header: GFHeader, state: SolveState) -> None:
+    d = _dataset(g, "greens_functions/displacement_history", state.history, "m/m")
+    d.attrs["axes"] = ("time, station, component (east, north, up), subfault, slip (strike-slip, dip-slip)")
+    d.attrs["meaning"] = ("viscoelastic (Maxwell) response to a unit step of slip at t = 0, at "
+                          "/greens_functions/time; time 0 is the elastic response")
+    d.attrs["not_done"] = "NaN where /solve/done is false"
+    t = _dataset(g, "greens_functions/time", np.asarray(header.history_times, dtype=np.float64), "s")
+    t.attrs["meaning"] = "seconds after the slip (the config's [viscoelastic] times are in years of 365.25 days)"
+
+
 def _write_contents(f: h5py.File, header: GFHeader, states: list[SolveState]) -> None:
     f.attrs["kind"] = KIND
     f.attrs["crustgf_version"] = header.crustgf_version
@@ -261,6 +306,8 @@ def _write_contents(f: h5py.File, header: GFHeader, states: list[SolveState]) ->
     for i, (structure, state) in enumerate(zip(header.structures, states)):
         g = f if i == 0 else f.require_group(f"variants/{structure.name}")
         _write_results(g, state)
+        if state.history is not None:
+            _write_history(g, header, state)
         _write_layers(g.require_group("model/layers"), structure.layers)
 
 

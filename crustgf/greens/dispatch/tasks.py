@@ -34,6 +34,7 @@ class BatchResult:
     iterations: np.ndarray  # (k,) int64
     converged: np.ndarray  # (k,) bool
     extras: dict = field(default_factory=dict)  # name -> (..., k) float64 (greens/extras.py)
+    history: np.ndarray | None = None  # (n_times, n_stations, 3, k): viscoelastic history, if any
 
     @classmethod
     def from_solver(cls, task: Task, res) -> "BatchResult":
@@ -45,6 +46,7 @@ class BatchResult:
             iterations=np.asarray(res.iterations, dtype=np.int64),
             converged=np.asarray(res.converged, dtype=bool),
             extras={k: np.asarray(v, dtype=np.float64) for k, v in getattr(res, "extras", {}).items()},
+            history=None if getattr(res, "history", None) is None else np.asarray(res.history, dtype=np.float64),
         )
 
 
