@@ -113,3 +113,19 @@ def test_cuda_backend_is_refused_before_any_output(solved, tmp_path):
     assert r.returncode == 1
     assert r.stderr.startswith("Error: --backend cuda: viscoelastic histories") and len(r.stderr.splitlines()) == 1
     assert not out.exists()
+
+
+def test_history_plots(solved, tmp_path):
+    """Time series at stations and maps at output times; a time that is not an output is an error."""
+    from crustgf.core.errors import CrustgfError
+    from crustgf.plot.history import plot_history_maps, plot_history_series
+
+    _, out = solved
+    series = plot_history_series(out, 0, "dip", ["A", "C"], tmp_path / "series.png")
+    maps = plot_history_maps(out, 0, "strike", [0.0, 4.0], tmp_path / "maps.png", change=True)
+    for png in (series, maps):
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(CrustgfError, match="not an output time"):
+        plot_history_maps(out, 0, "dip", [2.5], tmp_path / "bad.png")
+    with pytest.raises(CrustgfError, match="not in"):
+        plot_history_series(out, 0, "dip", ["NOPE"], tmp_path / "bad.png")

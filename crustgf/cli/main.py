@@ -169,10 +169,24 @@ def export(gf: Path, fmt: str, output: Path, variant: str | None, allow_missing:
               help="MODEL file: vertical section 'lon1,lat1,lon2,lat2' or 'xy:x1,y1,x2,y2' (km).")
 @click.option("--depth", "depth_km", type=float, default=100.0, show_default=True,
               help="Section: deepest depth shown (km).")
+@click.option("--stations", default=None,
+              help="Viscoelastic GF file, with --subfault: time series at these stations ('KMA01,L010').")
+@click.option("--times", default=None,
+              help="Viscoelastic GF file, with --subfault: maps at these output times in years ('0,10,50').")
+@click.option("--change", is_flag=True, help="With --times: show u(t) - u(0) (the viscous part).")
 @_guard
-def plot(file: Path, output: Path, subfault, component, variant, layout, section, depth_km) -> None:
+def plot(file: Path, output: Path, subfault, component, variant, layout, section, depth_km,
+         stations, times, change) -> None:
     """PNG plots: a GF map (GF.h5 --subfault N), a model's --layout or a --section."""
     from crustgf.plot import figures as plots
+
+    if stations is not None or times is not None:
+        from crustgf.plot.history import history_plot_command
+
+        history_plot_command(file, output, subfault, component, stations, times, change)
+        if not _Ctx.quiet:
+            click.echo(f"wrote {output}")
+        return
 
     chosen = [n for n, on in (("--subfault", subfault is not None), ("--layout", layout),
                               ("--section", section is not None)) if on]
