@@ -41,6 +41,7 @@ def main(argv=None):
     p.add_argument("--model", type=Path, default=None)
     p.add_argument("--subfaults", type=int, default=8)
     p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--steps-per-tau", type=int, default=None, help="override [viscoelastic] steps_per_tau")
     p.add_argument("--date", default=time.strftime("%Y%m%d"))
     p.add_argument("--gf", type=Path, default=Path("/tmp/viscoelastic-nankai-coarse-gf.h5"))
     p.add_argument("--results", type=Path, default=ROOT / "bench" / "results")
@@ -67,6 +68,8 @@ def main(argv=None):
         say(f"mesh: {time.perf_counter() - t:.1f} s")
     model = read_model(model_path)
     options = viscoelastic_options(model)
+    if a.steps_per_tau is not None:
+        options.steps_per_tau = a.steps_per_tau
     names = np.array(model.station_names)
     donet = np.array([n.startswith(("KM", "MR")) for n in names])
     centre = model.station_positions[donet if donet.any() else slice(None), :2].mean(axis=0)

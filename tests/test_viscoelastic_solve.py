@@ -61,6 +61,9 @@ def test_history_in_the_gf_file(solved, tmp_path):
     np.testing.assert_allclose(time, np.array(TIMES) * YEAR)
     np.testing.assert_array_equal(hist[0], elastic)
     assert np.all(np.isfinite(hist))
+    from crustgf.cli.info import summarize
+
+    assert "displacement_history (3, 4, 3, 4, 2)" in summarize(out) and "at 0, 1, 4 yr" in summarize(out)
     change = np.abs(hist[-1] - hist[0]).max() / np.abs(hist[0]).max()
     assert change > 0.05  # the mantle relaxes
     # time 0 = the elastic GFs of the same mesh without viscosity (PARDISO on K), to 1e-6

@@ -78,6 +78,9 @@ def _gf_summary(path: Path) -> str:
     with h5py.File(path, "r") as f:
         extra = [f"/{key} {f[key].shape}" for key in ("greens_functions/traction", "greens_functions/displacement_history")
                  if key in f]
+        if "greens_functions/time" in f:
+            years = f["greens_functions/time"][()] / (365.25 * 86400.0)
+            extra.append(f"viscoelastic history at {', '.join(f'{y:g}' for y in years)} yr")
         if "sensitivity" in f:
             extra.append(f"/sensitivity: {', '.join(sorted(f['sensitivity']))} (mu, lambda)")
     for name in [None] + list(gf.variants):
