@@ -49,7 +49,7 @@ def stehfest_history(model, viscosity: dict, times, jobs, n: int = 12):
 
     Per s only the stiffness, its factor and the split-node operator change; the slip field, the
     hanging-wall incidences and the station operators are built once."""
-    from crustgf.fem import ElasticProblem
+    from crustgf.fem.problem import ElasticProblem
     from crustgf.fem.slipfield import build_slip_field
     from crustgf.solvers.cpu.direct import PardisoSolver
     from crustgf.fem.splitnode import hanging_incidences, jump_operator

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from crustgf.core.errors import CrustgfError
-from crustgf.fem import ElasticProblem
+from crustgf.fem.problem import ElasticProblem
 from crustgf.fem.elements import quadrature_for
 from crustgf.fem.maxwell import deviatoric_strain, effective_moduli, step_coefficients, stress_forces
 from crustgf.greens.operator import GreenResult

@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from crustgf.core.errors import CrustgfError
-from crustgf.plot.figures import (COMPONENTS, DPI, MapFrame, _draw_subfaults, _fit_limits, _pyplot, nice_reference,
-                   origin_from_config_text, save_png)
+from crustgf.config.load import stored_origin
+from crustgf.plot.figures import COMPONENTS, DPI, _draw_subfaults, _fit_limits, _pyplot, nice_reference, save_png
+from crustgf.plot.frame import MapFrame
 from crustgf.config.viscoelastic import YEAR
 
 
@@ -82,7 +83,7 @@ def plot_history_maps(gf_path, subfault: int, component: str, times: list[float]
     if not idx:
         raise CrustgfError("--times: give at least one time (years)")
     u_all = hist[idx] - (hist[0] if change else 0.0)  # (n_panels, n_st, 3)
-    frame = MapFrame(origin_from_config_text(gf.attrs.get("config", "")))
+    frame = MapFrame(stored_origin(gf.attrs.get("config", "")))
     sf = gf.subfaults
     sx, sy = frame.xy(gf.station_positions[:, 0], gf.station_positions[:, 1])
     vmax = float(np.max(np.abs(u_all[:, :, 2]))) or 1.0
