@@ -15,7 +15,7 @@ Extensions to SPEC section 2 (and details SPEC leaves open):
 | `[[plate_layers]]` name, thickness, vp, vs, density | layers of the subducting plate BELOW the plate interface, following it, top to bottom; thickness in km; the last one may omit thickness (it then reaches the domain bottom; stored as `bottom = inf`). Only with `fault.type = "grid"`. `Layer.bottom` holds the thickness in m. |
 | `[[variants]]` name, changes | structure variants solved beside the reference model. `changes = [{layer = "upper_crust", vp_scale = 1.1, vs_scale = 1.1}, ...]`: each change names a flat or plate layer and gives any of vp, vs (km/s), density (g/cm^3) as new values, or vp_scale, vs_scale, density_scale as factors on the reference values (not both for one property). Names are unique and contain no '/'; a layer is changed at most once per variant; the changed layer must keep Poisson's ratio in (0, 0.5). |
 | `viscosity` on `[[layers]]` / `[[plate_layers]]`, `[viscoelastic]` times, steps_per_tau | Maxwell layers (Pa s, > 0) and the output times of the history (years, >= 0, strictly increasing); read and checked by viscoconfig.py (SPEC 6). |
-| `[solver]` method, max_iterations | CPU method: "auto" (default), "direct" (PARDISO) or "amg-cg"; iteration cap (default 5000). |
+| `[solver]` method, max_iterations | CPU method: "auto" (default: the fastest for the GFs asked, see solvers/choose.py), "direct" (PARDISO), "amg-cg" or "multigrid" (block PCG with the TET10 -> TET4 -> AMG V-cycle; TET10 only); iteration cap (default 5000). |
 | `[mesh]`, `[solver]` | optional; defaults: order 2, size_fault 2 km, size_max 50 km; backend "auto", rtol 1e-8, batch 16. |
 | `domain.origin` | [lon, lat] in degrees; lon in [-180, 360], lat in (-90, 90). |
 | `stations.file` | one file name, or an array of them (`["../data/nankai_stations.csv", "mine.csv"]`): stations of every file in order, then the grid's. |
@@ -124,7 +124,7 @@ class SolverOptions:
     backend: str = "auto"  # auto | cpu | cuda
     rtol: float = 1e-8
     batch: int = 16
-    method: str = "auto"  # cpu: auto | direct | amg-cg
+    method: str = "auto"  # cpu: one of METHODS
     max_iterations: int = 5000
     traction: bool = False  # SPEC 6: /greens_functions/traction
     sensitivity: object = None  # SPEC 6: layer names or "all" -> /sensitivity/<layer>/{mu,lambda}
@@ -178,7 +178,7 @@ G_CM3 = 1000.0  # kg/m^3 per g/cm^3
 
 # Solver backend and CPU method names: listed here only (the CLI, the solve and the solvers use these).
 BACKENDS = ("auto", "cpu", "cuda")
-METHODS = ("auto", "direct", "amg-cg")
+METHODS = ("auto", "direct", "amg-cg", "multigrid")  # the one list of [solver] method names
 FAULT_TYPES = ("rectangle", "grid")
 
 

@@ -7,9 +7,10 @@ station). For a block of jobs with nodal jumps D:
 
     K_free U = -M D,      displacement(stations) = P U + Q D     (east, north, up = x, y, z)
 
-Backends: crustgf.solvers.backend.resolve_backend picks "cpu" (PARDISO or AMG block CG,
-crustgf.solvers) or "cuda" (backend.make_cuda_solver(problem, rtol, max_iterations)). Both give an
-object with .solve(B) -> (X, residual, iterations) on free-dof blocks.
+Backends: crustgf.solvers.backend.resolve_backend picks "cpu" (PARDISO, AMG block CG or the
+multigrid block PCG, crustgf.solvers; solvers/choose.py picks the method for "auto") or "cuda"
+(backend.make_cuda_solver(problem, rtol, max_iterations)). All give an object with
+.solve(B) -> (X, residual, iterations) on free-dof blocks.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from crustgf.core.errors import CrustgfError
 from crustgf.fem.problem import ElasticProblem
 from crustgf.fem.slipfield import build_slip_field
 from crustgf.solvers import make_cpu_solver
+from crustgf.solvers.cpu_multigrid import CpuMultigrid
 from crustgf.fem.splitnode import hanging_incidences, jump_operator
 from crustgf.fem.stations import interpolation_matrix, locate_points, station_jump_matrix
 
@@ -33,11 +35,15 @@ class GreenResult:
     iterations: np.ndarray  # (k,)
     converged: np.ndarray  # (k,) bool, residual <= rtol
     extras: dict = field(default_factory=dict)  # name -> (..., k): traction, sensitivities (greens/extras.py)
+    backend: str = ""  # which solver ran: "cpu" | "cuda"
+    method: str = ""  # "direct" | "amg-cg" | "multigrid"
 
 
 class GreenSolver:
     def __init__(self, model, backend="cpu", method="auto", rtol=1e-8, max_iterations=5000, layers=None, batch=16,
-                 traction=False, sensitivity=()):
+                 traction=False, sensitivity=(), n_solves=None):
+        """n_solves: how many GFs this solver is expected to compute (auto's cost model amortises a
+        factorisation over them); default all of the model's, 2 per subfault."""
         layers = model.layers if layers is None else layers
         self.layers = layers
         mat = np.asarray(model.cell_material, dtype=np.int64)
@@ -60,11 +66,22 @@ class GreenSolver:
         self.backend = resolve_backend(backend)
         if self.backend == "cuda":
             self.solver = make_cuda_solver(pb, rtol=self.rtol, max_iterations=max_iterations)
+            self.method = "multigrid"  # the CUDA solver's default preconditioner
         else:
-            K = pb.reduced_stiffness()
-            free_nodes = pb.free_dofs[::3] // 3
-            self.solver = make_cpu_solver(K, pb.nodes[free_nodes], method, self.rtol, max_iterations)
-            pb.release_full_stiffness()
+            from crustgf.solvers.choose import choose_cpu_method
+
+            n_solves = 2 * model.n_subfaults if n_solves is None else int(n_solves)
+            self.method, direct = choose_cpu_method(pb, method, n_solves)
+            if self.method == "multigrid":
+                self.solver = CpuMultigrid.from_problem(pb, rtol=self.rtol, max_iterations=max_iterations)
+            elif direct is not None:  # auto analysed PARDISO already
+                self.solver = direct.factorize()
+                pb.release_full_stiffness()
+            else:
+                K = pb.reduced_stiffness()
+                free_nodes = pb.free_dofs[::3] // 3
+                self.solver = make_cpu_solver(K, pb.nodes[free_nodes], self.method, self.rtol, max_iterations)
+                pb.release_full_stiffness()
         from crustgf.greens.extras import SolverExtras
 
         self.extras = SolverExtras(self, inc, traction, sensitivity)
@@ -108,4 +125,4 @@ class GreenSolver:
                 for name, value in more.items():
                     extras.setdefault(name, np.empty(value.shape[:-1] + (k,)))[..., sl] = value
         return GreenResult(displacement=disp, residual=res, iterations=its, converged=res <= self.rtol,
-                           extras=extras)
+                           extras=extras, backend=self.backend, method=self.method)

@@ -31,6 +31,7 @@ from crustgf.greens.dispatch import worker as worker_state
 from crustgf.core.errors import CrustgfError
 from crustgf.core.atomic import check_output_folder, declare_inputs, declare_outputs, guarded
 from crustgf.io.gffile import (SolveState, Structure, header_from_model, read_solve_options, read_solve_states,
+                               read_solver_attrs,
                      write_gf_file)
 from crustgf.greens.journal import Journal, journal_path
 from crustgf.core.progress import Progress
@@ -55,6 +56,10 @@ def solve_greens_functions(model_path, out_path, options: dict, progress: bool =
     model = read_model(model_path)
     check_model_values(model, model_path)
     opts = check_solve_options(model.config_text, options)
+    if opts["backend"] != "cuda":  # before any output: a method that cannot run on this model
+        from crustgf.solvers.choose import check_method
+
+        check_method(opts["method"], model.cells)
     sha = file_sha256(model_path)
     structures = structures_of(model)
     header = header_from_model(model, sha, structures)
@@ -173,6 +178,14 @@ def _extra_specs(opts: dict, model) -> list:
     return extra_specs(opts["traction"], opts["sensitivity"], len(model.station_names), model.n_subfaults)
 
 
+def _with_n_solves(spec: SolverSpec, n: int) -> SolverSpec:
+    """spec with the number of GFs asked of its structure in this run (method = "auto" amortises a
+    factorisation over them, solvers/choose.py)."""
+    from dataclasses import replace
+
+    return replace(spec, options=tuple(sorted(dict(spec.options, n_solves=n).items())))
+
+
 class SolveRun:
     """One invocation: resume, dispatch, journal, flush, report."""
 
@@ -186,6 +199,7 @@ class SolveRun:
         self.states: list[SolveState] = []
         self.merged_seq = 0  # journal entries up to this one are in memory
         self.failed: list[str] = []
+        self.solver_attrs: dict[str, str] = {}  # which backend/method ran: root attrs of the GF file
 
     @property
     def total(self) -> int:
@@ -197,7 +211,8 @@ class SolveRun:
     def execute(self) -> int:
         with _owner_lock(self.journal.folder, self.out_path), _sigterm_as_interrupt():
             self.resume()
-            work = [(self.specs[i], task) for i, state in enumerate(self.states)
+            work = [(_with_n_solves(self.specs[i], len(state.missing())), task)
+                    for i, state in enumerate(self.states)
                     for task in make_tasks(i, state.missing(), self.opts["batch"])]
             if work:
                 try:
@@ -216,6 +231,7 @@ class SolveRun:
         h = self.header
         if self.out_path.exists():
             self.states = read_solve_states(self.out_path, h)
+            self.solver_attrs = read_solver_attrs(self.out_path)
         else:
             self.states = [SolveState.empty(h.n_stations, h.n_subfaults, h.extras,
                                             None if i or h.history_times is None else len(h.history_times))
@@ -285,6 +301,10 @@ class SolveRun:
     def merge(self, result, report: bool = True) -> None:
         self.states[result.structure].merge(result.jobs, result.displacement, result.residual,
                                             result.iterations, result.converged, result.extras, result.history)
+        for key, value in (("solver_backend", result.backend), ("solver_method", result.method)):
+            seen = [v for v in self.solver_attrs.get(key, "").split(", ") if v]
+            if value and value not in seen:  # a resumed run may have used another method
+                self.solver_attrs[key] = ", ".join(seen + [value])
         if not report:
             return
         for (sf, comp), res, its, ok in zip(result.jobs, result.residual, result.iterations, result.converged):
@@ -316,7 +336,7 @@ class SolveRun:
 
     def flush(self) -> None:
         """Rewrite the GF file atomically from memory; then drop the journal entries it holds."""
-        write_gf_file(self.out_path, self.header, self.states)
+        write_gf_file(self.out_path, self.header, self.states, self.solver_attrs)
         self.journal.prune(self.merged_seq)
 
     def finish(self) -> int:

@@ -176,13 +176,17 @@ class SolveState:
         return int(self.done.sum())
 
 
-def write_gf_file(path: Path, header: GFHeader, states: list[SolveState]) -> None:
-    """Write the whole file atomically: a temporary file beside OUT, fsync, rename over OUT, fsync the folder."""
+def write_gf_file(path: Path, header: GFHeader, states: list[SolveState], solver_attrs: dict | None = None) -> None:
+    """Write the whole file atomically: a temporary file beside OUT, fsync, rename over OUT, fsync the folder.
+
+    solver_attrs: root attributes saying which solver ran (solver_backend, solver_method)."""
     from crustgf.core.atomic import atomic_path
 
     with atomic_path(path) as tmp:
         with h5py.File(tmp, "w") as f:
             _write_contents(f, header, states)
+            for key, value in (solver_attrs or {}).items():
+                f.attrs[key] = str(value)
 
 
 def read_solve_states(path: Path, header: GFHeader) -> list[SolveState]:
@@ -278,6 +282,15 @@ def _write_history(g: h5py.Group, header: GFHeader, state: SolveState) -> None:
     d.attrs["not_done"] = "NaN where /solve/done is false"
     t = _dataset(g, "greens_functions/time", np.asarray(header.history_times, dtype=np.float64), "s")
     t.attrs["meaning"] = "seconds after the slip (the config's [viscoelastic] times are in years of 365.25 days)"
+
+
+def read_solver_attrs(path: Path) -> dict[str, str]:
+    """The solver_backend / solver_method root attributes of a GF file ({} where absent)."""
+    with h5py.File(path, "r") as f:
+        return {k: _attr_str(f, k) for k in SOLVER_ATTRS if k in f.attrs}
+
+
+SOLVER_ATTRS = ("solver_backend", "solver_method")
 
 
 def _write_contents(f: h5py.File, header: GFHeader, states: list[SolveState]) -> None:

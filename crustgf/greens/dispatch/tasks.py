@@ -35,6 +35,8 @@ class BatchResult:
     converged: np.ndarray  # (k,) bool
     extras: dict = field(default_factory=dict)  # name -> (..., k) float64 (greens/extras.py)
     history: np.ndarray | None = None  # (n_times, n_stations, 3, k): viscoelastic history, if any
+    backend: str = ""  # which solver ran ("cpu" | "cuda"), "" if unknown
+    method: str = ""  # "direct" | "amg-cg" | "multigrid", "" if unknown
 
     @classmethod
     def from_solver(cls, task: Task, res) -> "BatchResult":
@@ -47,6 +49,8 @@ class BatchResult:
             converged=np.asarray(res.converged, dtype=bool),
             extras={k: np.asarray(v, dtype=np.float64) for k, v in getattr(res, "extras", {}).items()},
             history=None if getattr(res, "history", None) is None else np.asarray(res.history, dtype=np.float64),
+            backend=str(getattr(res, "backend", "")),
+            method=str(getattr(res, "method", "")),
         )
 
 

@@ -116,6 +116,7 @@ def build_green_solver(spec: SolverSpec):
         batch=opts["batch"],
         traction=opts.get("traction", False),
         sensitivity=opts.get("sensitivity", ()),
+        n_solves=opts.get("n_solves"),  # the GFs this run asks of the structure (auto's cost model)
     )
 
 
