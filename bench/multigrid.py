@@ -41,11 +41,33 @@ def model_path(size_km: float, cache: Path) -> Path:
     return path
 
 
+MEMORY_SHARE = 0.6  # of MemAvailable a PARDISO run here may take
+
+
+def _pardiso_need(model) -> float:
+    """Bytes PARDISO's analysis says the factorisation of this model needs."""
+    from crustgf.fem.problem import ElasticProblem
+    from crustgf.solvers.cpu.direct import PardisoSolver
+
+    mat = np.asarray(model.cell_material, dtype=np.int64)
+    pb = ElasticProblem(model.nodes, model.cells, model.layers.mu[mat], model.layers.lam[mat], model.fixed_nodes)
+    s = PardisoSolver(pb.reduced_stiffness())
+    need = s.memory_bytes
+    s.release()
+    return need
+
+
 def run_one(path: str, method: str, n_gfs: int, batch: int, rtol: float, save: str) -> dict:
     from crustgf.greens.operator import GreenSolver
     from crustgf.io.modelfile import read_model
+    from crustgf.solvers.cpu.direct import available_memory_bytes
 
     model = read_model(path)
+    if method == "direct":  # the machine is shared: no factorisation that would crowd it out
+        need, free = _pardiso_need(model), available_memory_bytes()
+        if need > MEMORY_SHARE * free:
+            return dict(method=method, skipped=f"PARDISO needs {need / 1e9:.1f} GB (its analysis), "
+                                               f"{free / 1e9:.1f} GB available")
     jobs = np.array([[s, c] for s in range(model.n_subfaults) for c in range(2)])
     jobs = jobs[np.linspace(0, len(jobs) - 1, min(n_gfs, len(jobs))).astype(int)] if n_gfs < len(jobs) else jobs
     t0 = time.perf_counter()
@@ -98,6 +120,10 @@ def main():
             print(lines[-1], flush=True)
             continue
         r = json.loads(found[0][7:])
+        if "skipped" in r:
+            lines.append(f"{method:<10} skipped: {r['skipped']}")
+            print(lines[-1], flush=True)
+            continue
         u = np.load(save)
         if ref is None:
             ref, ref_name, diff = u, method, "reference"

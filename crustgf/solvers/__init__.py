@@ -43,4 +43,7 @@ def make_cpu_solver(K, nodes_free=None, method="auto", rtol=1e-8, max_iterations
         return AmgBlockCG(K, nodes_free, rtol=rtol, max_iterations=max_iterations)
     from crustgf.core.errors import CrustgfError
 
+    if method == "multigrid":  # it needs the mesh, not only K
+        raise CrustgfError("solver.method = \"multigrid\" needs the mesh: use GreenSolver or "
+                           "cpu_multigrid.CpuMultigrid.from_problem")
     raise CrustgfError(f"solver.method: unknown CPU method {method!r} (auto, direct or amg-cg)")

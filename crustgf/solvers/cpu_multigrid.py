@@ -40,14 +40,15 @@ def internal_stiffness(data: MeshData, mu_e: np.ndarray, lam_e: np.ndarray) -> s
 class CpuOps(HostOps):
     """HostOps with the products, updates and dots in threaded Numba kernels (same semantics)."""
 
-    def __init__(self, data: MeshData, matrix: sp.csr_matrix):
+    def __init__(self, data: MeshData, matrix: sp.csr_matrix, low_precision: bool = True):
         self.data = data
         self.n_dof = data.n_dof
         bsr = sp.bsr_matrix(matrix, blocksize=(3, 3))
         bsr.sort_indices()
         self.k64 = bsr  # 3x3 node blocks (kernels.bsr3_spmm), float64
         self._blocks = (bsr.indptr, bsr.indices.astype(np.int32))
-        self._low = bsr.data.astype(np.float32)
+        self.low = np.float32 if low_precision else np.float64  # the preconditioner's precision
+        self._low = bsr.data.astype(self.low)
         self.n_applies = self.n_applies_low = self.n_csr_nonzeros = 0
 
     # --- operator
@@ -64,6 +65,16 @@ class CpuOps(HostOps):
         self.n_applies_low += 1
         kn.axpby(r, r, 1.0, 0.0, t)
         kn.bsr3_spmm(*self._blocks, self._low, x, t, -1.0, 1.0)
+
+    def empty(self, k, low=False, rows=None):
+        return np.zeros((self.n_dof if rows is None else rows, k), dtype=self.low if low else np.float64)
+
+    def inverse_blocks(self, kind, low):
+        inv = self.data.inverse_blocks(kind)
+        return inv.astype(self.low) if low else inv
+
+    def vector(self, v):
+        return np.asarray(v, dtype=self.low)
 
     # --- BLAS-1
     def dots(self, a, b):
@@ -100,7 +111,7 @@ class CpuOps(HostOps):
     def matrix(self, a):
         a = sp.csr_matrix(a)
         a.sort_indices()
-        return (a.indptr, a.indices.astype(np.int32), a.data.astype(np.float32), a.shape)
+        return (a.indptr, a.indices.astype(np.int32), a.data.astype(self.low), a.shape)
 
     def spmm(self, a, x, y, beta=0.0):
         indptr, indices, values, _ = a
@@ -121,7 +132,9 @@ class CpuMultigrid:
     name = "multigrid"
 
     def __init__(self, nodes, cells, mu, lam, free_dofs, rtol=1e-8, max_iterations=5000,
-                 preconditioner="multigrid", degree=None):
+                 preconditioner="multigrid", degree=None, recycle=0, low_precision=True):
+        """recycle: keep up to this many earlier solutions for initial guesses (initial_guess.py;
+        0: off). low_precision False: the preconditioner in float64 (for comparisons)."""
         from crustgf.solvers.cuda.preconditioner import make_preconditioner
 
         cells = np.asarray(cells)
@@ -135,8 +148,13 @@ class CpuMultigrid:
         order = self.data.ordering.element_order
         mu_e = np.broadcast_to(np.asarray(mu, dtype=np.float64), (len(cells),))[order]
         lam_e = np.broadcast_to(np.asarray(lam, dtype=np.float64), (len(cells),))[order]
-        self.ops = CpuOps(self.data, internal_stiffness(self.data, mu_e, lam_e))
+        self.ops = CpuOps(self.data, internal_stiffness(self.data, mu_e, lam_e), low_precision)
         self.precond = make_preconditioner(self.ops, preconditioner, degree=degree)
+        self.guess = None
+        if recycle:
+            from crustgf.solvers.initial_guess import GalerkinGuess
+
+            self.guess = GalerkinGuess(self.ops, max_vectors=recycle)
 
     @classmethod
     def from_problem(cls, problem, **options):
@@ -149,7 +167,10 @@ class CpuMultigrid:
         B = np.asarray(B, dtype=np.float64)
         squeeze = B.ndim == 1
         B = B.reshape(self.n_free, -1)
-        x, residual, iterations = solve(self.ops, self.precond, to_internal(self.data, B),
-                                        self.rtol, self.max_iterations)
+        b = to_internal(self.data, B)
+        x0 = None if self.guess is None else self.guess.guess(b)
+        x, residual, iterations = solve(self.ops, self.precond, b, self.rtol, self.max_iterations, x0_host=x0)
+        if self.guess is not None:
+            self.guess.add(x[:, residual <= self.rtol])
         X = from_internal(self.data, x)
         return (X[:, 0] if squeeze else X), residual, iterations

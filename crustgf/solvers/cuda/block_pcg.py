@@ -103,17 +103,18 @@ def true_residual(ops, b, x_host):
     return np.where(bnorm > 0, rnorm / np.where(bnorm > 0, bnorm, 1.0), 0.0)
 
 
-def solve(ops, precond, b_host, rtol, max_iterations, restarts=3):
+def solve(ops, precond, b_host, rtol, max_iterations, restarts=3, x0_host=None):
     """Block PCG to a *true* relative residual <= rtol, restarting columns whose recursive
-    residual drifted from the true one. Returns (x_host, true_residual, iterations)."""
+    residual drifted from the true one; x0_host: an initial guess (initial_guess.py) or None.
+    Returns (x_host, true_residual, iterations)."""
     k = b_host.shape[1]
-    x = np.zeros_like(b_host)
+    x = np.zeros_like(b_host) if x0_host is None else np.array(x0_host, dtype=np.float64)
     iterations = np.zeros(k, dtype=np.int64)
     todo = np.arange(k)
     residual = np.zeros(k)
     for attempt in range(restarts + 1):
         b = ops.from_host(b_host[:, todo])
-        x0 = ops.from_host(x[:, todo]) if attempt else None
+        x0 = ops.from_host(x[:, todo]) if attempt or x0_host is not None else None
         budget = max(1, int(max_iterations - iterations[todo].max()))
         out = block_pcg(ops, precond, b, 0.5 * rtol, budget, x0=x0)
         x[:, todo] = out.x
