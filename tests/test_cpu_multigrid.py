@@ -129,3 +129,14 @@ def test_auto_amortises_the_factorisation_over_the_gfs_asked():
     pb4 = ElasticProblem(nodes, cells[:, :4], mu, lam, fixed)
     with pytest.raises(CrustgfError, match="TET4"):
         choose_cpu_method(pb4, "multigrid", 10)
+
+
+def test_direct_that_cannot_fit_is_an_error(monkeypatch):
+    from crustgf.solvers import make_cpu_solver
+    from crustgf.solvers.cpu import direct as cpu_direct
+
+    nodes, cells, mu, lam, fixed = _box(3)
+    K = ElasticProblem(nodes, cells, mu, lam, fixed).reduced_stiffness()
+    monkeypatch.setattr(cpu_direct, "available_memory_bytes", lambda: 1000)
+    with pytest.raises(CrustgfError, match="PARDISO needs .*multigrid"):
+        make_cpu_solver(K, None, method="direct")

@@ -30,7 +30,7 @@ def make_cpu_solver(K, nodes_free=None, method="auto", rtol=1e-8, max_iterations
 
     nodes_free: (n_free/3, 3) coordinates of the free nodes (rigid-body modes for AMG)."""
     from crustgf.solvers.cpu.amg import AmgBlockCG
-    from crustgf.solvers.cpu.direct import PardisoSolver, try_direct
+    from crustgf.solvers.cpu.direct import fitting_direct, try_direct
 
     if method == "auto":
         direct = try_direct(K)
@@ -38,7 +38,7 @@ def make_cpu_solver(K, nodes_free=None, method="auto", rtol=1e-8, max_iterations
             return direct.factorize()
         method = "amg-cg"
     if method == "direct":
-        return PardisoSolver(K).factorize()
+        return fitting_direct(K).factorize()
     if method in ("amg-cg", "amg"):
         return AmgBlockCG(K, nodes_free, rtol=rtol, max_iterations=max_iterations)
     from crustgf.core.errors import CrustgfError

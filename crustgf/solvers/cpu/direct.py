@@ -124,3 +124,16 @@ def try_direct(K):
         s.release()
         return None
     return s
+
+
+def fitting_direct(K) -> PardisoSolver:
+    """An analysed PardisoSolver for an explicit method = "direct"; CrustgfError when its factor
+    cannot fit in the memory available now (instead of failing or swapping hours later)."""
+    s = PardisoSolver(K)
+    free = available_memory_bytes()
+    if s.memory_bytes > free:
+        s.release()
+        raise CrustgfError(f"solver.method = \"direct\": PARDISO needs {s.memory_bytes / 1e9:.1f} GB for this "
+                           f"model, {free / 1e9:.1f} GB of memory are available; use method \"multigrid\" "
+                           "(or \"auto\")")
+    return s
