@@ -1,17 +1,21 @@
 """`method = "auto"` on the CPU: the method that computes the GFs asked fastest in total.
 
-Cost model, time for m GFs on a model of n free dofs (N = n / 1e6), 2 cores:
+Cost model, seconds for m GFs on a model of n free dofs (N = n / 1e6), 2 cores:
 
-    direct     T = F N^1.75 + m S N^1.2      factor once (F), then a pair of triangular solves
-    multigrid  T = G N      + m I N^1.1      hierarchy + TET10 matrix once, ~30 V-cycle PCG
-                                              iterations per GF (nearly mesh-independent)
-    amg-cg     never chosen on TET10 (multigrid needs fewer iterations per GF at equal cost)
+    direct     T = F N^1.75 + m S N^1.2    factor once, then a pair of triangular solves per GF
+    multigrid  T = G N + m I N^1.1         TET10 matrix and V-cycle hierarchy once, then ~16-30
+                                           block PCG iterations per GF (nearly mesh-independent)
+    amg-cg     never chosen on TET10: the multigrid V-cycle needs fewer iterations for less work
 
-F, S, G, I are measured on this 2-core machine (bench/results/cpu-20261201-1M.txt,
-cpu-20261121-300k.txt for PARDISO; mg-20261203.txt for multigrid; the exponents from the
-300k -> 1M growth). Direct is taken only when it is predicted faster AND PARDISO's own analysis
-says its factor fits in the memory budget (cpu_direct.direct_memory_budget: a share of
-MemAvailable); otherwise multigrid, or amg-cg for a TET4 model (multigrid needs TET10).
+F = 210, S = 0.84: PARDISO on the 2-core machine, 26 s + 0.19 s per GF at 0.30M dofs
+(bench/results/cpu-20261121-300k.txt), 237 s + 0.89 s per GF at 1.07M (cpu-20261201-1M.txt);
+the exponents are the growth between the two. G = 25, I = 4.5: multigrid 6.7 s + 1.37 s per GF
+at 0.30M (16 iterations, quiet machine), 2.8 s per GF at 0.59M (18 iterations, loaded machine)
+(bench/results/mg-20261203.txt). So direct costs ~5x less per GF once factorised and wins for
+many GFs when its factor fits; multigrid wins for few GFs on big models and whenever the factor
+does not fit. Direct is taken only when predicted faster AND PARDISO's own analysis says its
+factor fits the memory budget (cpu_direct.direct_memory_budget: a share of MemAvailable);
+otherwise multigrid, or amg-cg for a TET4 model (multigrid needs TET10).
 """
 
 from __future__ import annotations
@@ -20,11 +24,11 @@ import numpy as np
 
 from crustgf.core.errors import CrustgfError
 
-# seconds, per the module docstring
-DIRECT_FACTOR_S = 210.0  # F: 237 s setup at 1.07M, 26 s at 0.30M (setup includes assembly)
-DIRECT_SOLVE_S = 0.84  # S: 0.89 s per GF at 1.07M, 0.19 s at 0.30M (blocks of 64)
-MULTIGRID_SETUP_S = 40.0  # G
-MULTIGRID_PER_GF_S = 3.0  # I
+# seconds per the module docstring's cost model
+DIRECT_FACTOR_S = 210.0  # F
+DIRECT_SOLVE_S = 0.84  # S
+MULTIGRID_SETUP_S = 25.0  # G
+MULTIGRID_PER_GF_S = 4.5  # I
 
 
 def predicted_seconds(method: str, n_free: int, n_solves: int) -> float:
