@@ -64,3 +64,8 @@ class ElasticProblem:
     def release_full_stiffness(self) -> None:
         """Drop the cached full K (keep the reduced one) to save memory on big models."""
         self.__dict__.pop("_K", None)
+
+    def release_stiffness(self) -> None:
+        """Drop both cached matrices (a solver that assembles its own operator keeps neither)."""
+        self.__dict__.pop("_K", None)
+        self.__dict__.pop("_Kr", None)

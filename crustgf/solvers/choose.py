@@ -29,6 +29,10 @@ DIRECT_FACTOR_S = 210.0  # F
 DIRECT_SOLVE_S = 0.84  # S
 MULTIGRID_SETUP_S = 25.0  # G
 MULTIGRID_PER_GF_S = 4.5  # I
+# PARDISO's own estimate was 12.8 kB per dof at 1.07M TET10 dofs (13.7 GB) and grows faster than
+# n: below half of that the analysis (METIS on the whole matrix: a minute and gigabytes at 1.6M
+# dofs) is not even tried
+DIRECT_BYTES_PER_DOF_AT_LEAST = 6.4e3
 
 
 def predicted_seconds(method: str, n_free: int, n_solves: int) -> float:
@@ -64,9 +68,13 @@ def choose_cpu_method(problem, method: str, n_solves: int):
     n_free = len(problem.free_dofs)
     if tet10 and predicted_seconds("multigrid", n_free, n_solves) <= predicted_seconds("direct", n_free, n_solves):
         return "multigrid", None
-    from crustgf.solvers.cpu.direct import try_direct
+    from crustgf.solvers.cpu.direct import direct_memory_budget, try_direct
 
-    direct = try_direct(problem.reduced_stiffness())
+    fits = n_free * DIRECT_BYTES_PER_DOF_AT_LEAST <= direct_memory_budget()
+    direct = try_direct(problem.reduced_stiffness()) if fits else None
     if direct is not None:
         return "direct", direct
-    return ("multigrid" if tet10 else "amg-cg"), None
+    if tet10:
+        problem.release_stiffness()  # multigrid assembles its own (renumbered) operator
+        return "multigrid", None
+    return "amg-cg", None
