@@ -41,7 +41,7 @@ import numpy as np  # noqa: E402
 from numba import config, cuda  # noqa: E402
 
 from crustgf.solvers.cuda.block_pcg import solve  # noqa: E402
-from crustgf.solvers.cuda.boxmesh import box_tet10, fixed_box_nodes, free_dofs_from_fixed_nodes  # noqa: E402
+from crustgf.fem.boxmesh import box_tet10, fixed_box_nodes, free_dofs_from_fixed_nodes  # noqa: E402
 from crustgf.solvers.cuda.device_ops import DeviceOps  # noqa: E402
 from crustgf.solvers.cuda.preconditioner import make_preconditioner  # noqa: E402
 from crustgf.solvers.cuda.problem_data import prepare  # noqa: E402

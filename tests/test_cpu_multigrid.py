@@ -19,7 +19,7 @@ from crustgf.fem.problem import ElasticProblem
 from crustgf.solvers import kernels as kn
 from crustgf.solvers.choose import choose_cpu_method, predicted_seconds
 from crustgf.solvers.cpu_multigrid import CpuMultigrid
-from crustgf.solvers.cuda.boxmesh import box_tet10, fixed_box_nodes, free_dofs_from_fixed_nodes
+from crustgf.fem.boxmesh import box_tet10, fixed_box_nodes, free_dofs_from_fixed_nodes
 
 
 def _box(n, layered=True):

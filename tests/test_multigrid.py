@@ -13,7 +13,7 @@ from test_cuda_sim import bottom_fixed, host_solver, layered_box
 
 from crustgf.fem.assembly import assemble_stiffness
 from crustgf.fem.problem import ElasticProblem
-from crustgf.solvers.cuda.boxmesh import box_tet10, fixed_box_nodes, free_dofs_from_fixed_nodes
+from crustgf.fem.boxmesh import box_tet10, fixed_box_nodes, free_dofs_from_fixed_nodes
 from crustgf.solvers.cuda.host_ops import HostOps
 from crustgf.solvers.cuda.multigrid import p1_prolongation, p1_stiffness
 from crustgf.solvers.cuda.problem_data import prepare

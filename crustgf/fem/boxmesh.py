@@ -1,4 +1,5 @@
-"""Structured tetrahedral box meshes (tests and benchmarks that must not depend on gmsh).
+"""Structured tetrahedral box meshes (tests and benchmarks that must not depend on gmsh), for the CPU
+and the CUDA solvers alike.
 
 Each hexahedron of a tensor grid is cut into 6 tetrahedra around its main diagonal (Kuhn's
 subdivision); all hexahedra are cut alike, so the mesh is conforming and every grid plane is a
@@ -52,6 +53,54 @@ def promote_tet10(nodes, cells):
     nodes10 = np.vstack([nodes, 0.5 * (nodes[uniq[:, 0]] + nodes[uniq[:, 1]])])
     cells10 = np.hstack([cells, mid_ids[inv.reshape(-1)].reshape(len(cells), 6)])
     return nodes10, cells10, uniq, mid_ids
+
+
+def box_tet10(nx, ny, nz, size=(1.0, 1.0, 1.0), origin=(0.0, 0.0)):
+    """Nodes (nn, 3) and TET10 cells (ne, 10) (VTK order) of an nx x ny x nz box of Kuhn-cut cubes:
+    x in [origin[0], origin[0] + size[0]], y likewise, z in [-size[2], 0] (z up)."""
+    xs = origin[0] + np.linspace(0.0, size[0], nx + 1)
+    ys = origin[1] + np.linspace(0.0, size[1], ny + 1)
+    zs = np.linspace(-size[2], 0.0, nz + 1)
+    nodes10, cells10, _, _ = promote_tet10(*box_tet4(xs, ys, zs))
+    return nodes10, cells10
+
+
+def distort(nodes, cells, amplitude=0.1, size=(1.0, 1.0, 1.0)):
+    """A smooth interior distortion of the vertices; midside nodes are put back at edge midpoints.
+
+    Keeps the box's faces planar (the displacement vanishes on them), so boundary sets are unchanged.
+    """
+    x = nodes.copy()
+    lx, ly, lz = size
+    x0 = nodes[:, 0].min()
+    y0 = nodes[:, 1].min()
+    s = (np.sin(np.pi * (nodes[:, 0] - x0) / lx) * np.sin(np.pi * (nodes[:, 1] - y0) / ly)
+         * np.sin(np.pi * nodes[:, 2] / lz))
+    x[:, 0] += amplitude * lx * s * 0.5
+    x[:, 1] += amplitude * ly * s * 0.3
+    x[:, 2] += amplitude * lz * s * 0.4
+    for e, (i, j) in enumerate(TET10_EDGES):
+        x[cells[:, 4 + e]] = 0.5 * (x[cells[:, i]] + x[cells[:, j]])
+    return x
+
+
+def fixed_box_nodes(nodes, atol=1e-9):
+    """Nodes on the sides and bottom of the box (zero displacement there; the top z=0 is free)."""
+    lo, hi = nodes.min(axis=0), nodes.max(axis=0)
+    tol = atol * float(np.max(hi - lo))
+    on = (np.abs(nodes[:, 0] - lo[0]) < tol) | (np.abs(nodes[:, 0] - hi[0]) < tol)
+    on |= (np.abs(nodes[:, 1] - lo[1]) < tol) | (np.abs(nodes[:, 1] - hi[1]) < tol)
+    on |= np.abs(nodes[:, 2] - lo[2]) < tol
+    return np.flatnonzero(on)
+
+
+def free_dofs_from_fixed_nodes(n_nodes, fixed_nodes):
+    """Free dof ids (dof = 3*node + component) when every component of fixed_nodes is held."""
+    free = np.ones(3 * n_nodes, bool)
+    fixed = np.asarray(fixed_nodes, dtype=np.int64)
+    for c in range(3):
+        free[3 * fixed + c] = False
+    return np.flatnonzero(free)
 
 
 def midside_lookup(edge_vertices, edge_node, a, b):

@@ -4,7 +4,7 @@ Modules: tet10 (element math, NumPy), reorder (RCM, element colouring), problem_
 preparation), ebe_kernels / vector_kernels / csr_kernels (CUDA kernels), device_ops / host_ops
 (the same operations on the GPU and with NumPy), preconditioner (Jacobi, Chebyshev), multigrid
 (the default TET10 -> TET4 -> AMG V-cycle), block_pcg (the driver), solver
-(CudaBlockPCG, the `.solve(B)` interface), boxmesh (synthetic meshes for tests and benchmarks).
+(CudaBlockPCG, the `.solve(B)` interface); synthetic box meshes are in crustgf.fem.boxmesh.
 numba.cuda is imported only by the modules that launch kernels.
 """
 
