@@ -916,9 +916,22 @@ def _read_extras_options(ck, sec):
 CHANGE_KEYS = ("layer", "vp", "vs", "density", "vp_scale", "vs_scale", "density_scale")
 
 
-def _read_variants(ck, root, entries: list[_LayerEntry]) -> list[Variant]:
+def read_stored_variants(text: str, source: str = "model config") -> list[Variant]:
+    """The `[[variants]]` of a stored config text (validated when meshing) in SI, by the same
+    reader as load_config's; layer names are checked where the variants are applied."""
+    ck = _Checker()
+    root = _Section(ck, parse_stored_config(text, source), "", ROOT_KEYS)
+    variants = _read_variants(ck, root, None)
+    if ck.problems:
+        raise CrustgfError(f"{source}: " + "; ".join(ck.problems))
+    return variants
+
+
+def _read_variants(ck, root, entries: list[_LayerEntry] | None) -> list[Variant]:
+    """entries: the config's layers (names checked, changed layers checked for physics); None for
+    a stored config, whose layers are the model's."""
     secs = root.tables("variants", ("name", "changes"), required=False)
-    names = list(dict.fromkeys(e.name for e in entries if e.name is not None))
+    names = None if entries is None else list(dict.fromkeys(e.name for e in entries if e.name is not None))
     out, seen = [], set()
     for sec in secs or []:
         name = sec.string("name")
@@ -932,7 +945,7 @@ def _read_variants(ck, root, entries: list[_LayerEntry]) -> list[Variant]:
         if name is None or changes is None or None in read:
             continue
         variant = Variant(name, read)
-        if _check_variant(ck, sec, variant, entries):
+        if entries is None or _check_variant(ck, sec, variant, entries):
             out.append(variant)
     return out
 
@@ -940,7 +953,7 @@ def _read_variants(ck, root, entries: list[_LayerEntry]) -> list[Variant]:
 def _read_change(ck, sec, layer_names):
     """A LayerChange in SI (values) or factors (scales), or None when it has a problem."""
     layer = sec.string("layer")
-    if layer is not None and not ck.require(
+    if layer is not None and layer_names is not None and not ck.require(
             layer in layer_names, sec.at("layer"),
             f"no layer named {_show(layer)} (layers: {', '.join(layer_names)})"):
         layer = None

@@ -13,33 +13,17 @@ from dataclasses import replace
 
 import numpy as np
 
-from crustgf.config.load import LayerChange, Variant, parse_stored_config
+from crustgf.config.load import Layer, Variant, parse_stored_config, read_stored_variants
+from crustgf.config.load import apply_variant as apply_layer_changes
 from crustgf.core.errors import CrustgfError
 from crustgf.fem.material import poisson_ratio
 
-_KM_PER_S = 1000.0  # km/s -> m/s
-_G_PER_CM3 = 1000.0  # g/cm^3 -> kg/m^3
 _PROPERTIES = ("vp", "vs", "density")
 
 
 def variants_from_config_text(text: str, source: str = "model config") -> list[Variant]:
-    """The `[[variants]]` of a config's TOML text, in SI (the config was validated when meshing)."""
-    data = parse_stored_config(text, source)
-    variants = []
-    for i, entry in enumerate(data.get("variants", [])):
-        changes = []
-        for j, ch in enumerate(entry.get("changes", [])):
-            where = f"variants[{i}].changes[{j}]"
-            if "layer" not in ch:
-                raise CrustgfError(f"{source}: {where}.layer: missing")
-            changes.append(LayerChange(
-                layer=ch["layer"],
-                vp=_scaled(ch.get("vp"), _KM_PER_S), vs=_scaled(ch.get("vs"), _KM_PER_S),
-                density=_scaled(ch.get("density"), _G_PER_CM3),
-                vp_scale=ch.get("vp_scale"), vs_scale=ch.get("vs_scale"), density_scale=ch.get("density_scale"),
-            ))
-        variants.append(Variant(name=str(entry.get("name", f"variant{i}")), changes=changes))
-    return variants
+    """The `[[variants]]` of a config's TOML text, in SI (config.load's reader, the only one)."""
+    return read_stored_variants(text, source)
 
 
 def solver_table_from_config_text(text: str) -> dict:
@@ -48,23 +32,17 @@ def solver_table_from_config_text(text: str) -> dict:
 
 
 def apply_variant(layers, variant: Variant):
-    """A new LayerTable with the variant's changes applied (the input is not modified)."""
-    values = {p: np.array(getattr(layers, p), dtype=np.float64) for p in _PROPERTIES}
+    """A new LayerTable with the variant's changes applied (the input is not modified); the rule is
+    config.load.apply_variant's (a value replaces the property, a scale multiplies it)."""
     names = list(layers.name)
     for change in variant.changes:
         if change.layer not in names:
             raise CrustgfError(
                 f"variants.{variant.name}: unknown layer {change.layer!r} (layers: {', '.join(names)})")
-        row = names.index(change.layer)
-        for p in _PROPERTIES:
-            value, scale = getattr(change, p), getattr(change, p + "_scale")
-            if value is not None and scale is not None:
-                raise CrustgfError(f"variants.{variant.name}: layer {change.layer!r} sets both {p} and {p}_scale")
-            if value is not None:
-                values[p][row] = value
-            if scale is not None:
-                values[p][row] *= scale
-    table = replace(layers, **values)
+    rows = [Layer(n, float(b), float(vp), float(vs), float(rho))
+            for n, b, vp, vs, rho in zip(names, layers.bottom, layers.vp, layers.vs, layers.density)]
+    new = apply_layer_changes(rows, variant)
+    table = replace(layers, **{p: np.array([getattr(r, p) for r in new], dtype=np.float64) for p in _PROPERTIES})
     _check_physical(table, variant.name)
     return table
 
@@ -77,7 +55,3 @@ def _check_physical(table, name: str) -> None:
         nu = poisson_ratio(vp, vs)
         if not 0.0 < nu < 0.5:
             raise CrustgfError(f"variants.{name}: layer {layer!r} Poisson's ratio {nu:.3f} is not in (0, 0.5)")
-
-
-def _scaled(value, factor):
-    return None if value is None else float(value) * factor
