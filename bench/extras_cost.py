@@ -26,7 +26,7 @@ CASES = {"plain": {}, "traction": {"traction": True}, "sensitivity": {"sensitivi
 
 
 def make_model(size_fault):
-    from crustgf.config.load import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
+    from crustgf.config.schema import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
     from crustgf.mesh import build_model
 
     x = np.linspace(-40, 40, 9) * KM

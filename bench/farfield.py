@@ -27,7 +27,7 @@ KM = 1e3
 
 
 def run(L_km, radii, size_fault=2.0, size_max=20.0):
-    from crustgf.config.load import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
+    from crustgf.config.schema import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
     from crustgf.greens.operator import GreenSolver
     from crustgf.mesh import build_model
     from crustgf.geometry.frames import rectangle_corners

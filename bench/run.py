@@ -29,7 +29,7 @@ CASES = {"300k": 0.85, "1M": 0.42}  # size_fault (km) giving about 300k / 1M dof
 
 
 def make_model(size_fault_km: float):
-    from crustgf.config.load import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
+    from crustgf.config.schema import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
     from crustgf.mesh import build_model
 
     x = np.linspace(-80, 80, 17) * KM

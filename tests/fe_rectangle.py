@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from crustgf.config.load import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
+from crustgf.config.schema import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
 from crustgf.geometry.frames import rectangle_corners
 
 KM = 1e3

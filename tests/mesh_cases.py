@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from crustgf.config.load import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
+from crustgf.config.schema import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
 
 KM = 1e3
 INTERFACE = 12 * KM  # depth of the one layer interface

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from crustgf.config.load import GridFault, Layer, RectangleFault, apply_variant, load_config
+from crustgf.config.load import load_config
+from crustgf.config.schema import GridFault, Layer, RectangleFault, apply_variant
 from crustgf.core.errors import ConfigError
 from crustgf.geometry.projection import Projection
 from crustgf.core.tables import TableError, read_station_file, read_table

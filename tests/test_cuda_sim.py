@@ -295,7 +295,7 @@ def test_whole_cuda_solve_in_the_simulator_gives_cpu_greens_functions():
     """GreenSolver(backend='cuda') with every kernel running in the CUDA simulator, on a real
     (very small: 262 TET10) model from the mesher: the Green's functions of both slip components
     equal the CPU direct solve's to 1e-6 (about 40 s: the simulator runs each thread in Python)."""
-    from crustgf.config.load import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
+    from crustgf.config.schema import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
     from crustgf.greens.operator import GreenSolver
     from crustgf.mesh import build_model
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from test_slab import KM, curved_depth, curved_gradient, load_slab2, map_point, scattered_points
 
-from crustgf.config.load import GridFault
+from crustgf.config.schema import GridFault
 from crustgf.core.errors import CrustgfError
 from crustgf.geometry.frames import strike_dip_from_normal
 from crustgf.geometry.grid import grid_patches

@@ -178,7 +178,7 @@ def test_bad_mesh_options_are_user_errors():
 
 
 def test_thin_layer_caps_the_element_size_and_keeps_elements_from_going_flat():
-    from crustgf.config.load import Layer
+    from crustgf.config.schema import Layer
     from crustgf.mesh.quality import mean_ratio
     from crustgf.mesh.sizing import LAYER_FACTOR, layer_size_cap
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from crustgf.config.load import RectangleFault
+from crustgf.config.schema import RectangleFault
 from crustgf.core.errors import CrustgfError
 from crustgf.geometry.frames import normal_vector, rectangle_corners
 from crustgf.geometry.rectangle import rectangle_patches

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import crustgf.mesh.build as build
-from crustgf.config.load import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
+from crustgf.config.schema import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
 from crustgf.greens.operator import GreenSolver
 from crustgf.mesh import build_model
 from crustgf.mesh.model import LayerTable

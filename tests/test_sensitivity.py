@@ -166,7 +166,7 @@ def test_cli_rejects_an_unknown_layer(tmp_path):
 def test_whole_cuda_solve_in_the_simulator_gives_cpu_extras():
     """Traction and kernels with every CUDA kernel in Numba's simulator (NUMBA_ENABLE_CUDASIM=1):
     the model of test_cuda_sim's whole-solve test, one job, kernels of one layer (3 block solves)."""
-    from crustgf.config.load import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
+    from crustgf.config.schema import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
     from crustgf.greens.operator import GreenSolver
     from crustgf.mesh import build_model
     from crustgf.solvers import backend

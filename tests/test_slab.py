@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from crustgf.config.load import Config, Domain, GridFault, Layer, RectangleFault, Stations
+from crustgf.config.schema import Config, Domain, GridFault, Layer, RectangleFault, Stations
 from crustgf.geometry.frames import rectangle_corners
 from crustgf.geometry.plate import distance_below, interface_surface, plane_interface, plate_layer_of
 from crustgf.geometry.slab import fit_surface

@@ -17,7 +17,7 @@ not the surface's).
 import numpy as np
 import pytest
 
-from crustgf.config.load import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
+from crustgf.config.schema import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
 from crustgf.geometry.frames import rectangle_corners
 from crustgf.geometry.surface import Surface
 from fe_rectangle import KM

@@ -15,7 +15,7 @@ MU, NU, RHO = 3.0e10, 0.25, 2700.0
 
 
 def fe_traction(strike, dip, top, length, width, subfaults, size_fault, domain=60.0, size_max=20.0):
-    from crustgf.config.load import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
+    from crustgf.config.schema import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
     from crustgf.greens.operator import GreenSolver
     from crustgf.mesh import build_model
 

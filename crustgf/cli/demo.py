@@ -49,7 +49,7 @@ class Steps:
 def nearest_subfault(model_path: Path, lon: float, lat: float) -> int:
     """Index of the subfault whose centroid is nearest (horizontally) to lon, lat."""
     from crustgf.io.modelfile import read_model
-    from crustgf.config.load import stored_origin
+    from crustgf.config.stored import stored_origin
     from crustgf.geometry.projection import Projection
 
     model = read_model(model_path)

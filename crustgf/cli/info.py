@@ -55,7 +55,7 @@ def model_summary(model: Model, path=None) -> str:
 
 def _gf_summary(path: Path) -> str:
     """Everything README promises about a GF file: sizes, provenance, solver, progress, residuals."""
-    from crustgf.config.load import parse_stored_config
+    from crustgf.config.stored import parse_stored_config
     from crustgf.io.gfread import load_greens_functions
 
     gf = load_greens_functions(path)

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from crustgf import __version__
-from crustgf.config.load import BACKENDS, METHODS
+from crustgf.config.schema import BACKENDS, METHODS
 from crustgf.core.errors import CrustgfError
 from crustgf.io.formats import FORMATS
 

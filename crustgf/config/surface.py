@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from crustgf.config.load import KM, Projection, _projection_for, _read_table_file, _resolve_file, _show
+from crustgf.config.checker import _read_table_file, _resolve_file, _show
+from crustgf.config.domain import _projection_for
+from crustgf.config.schema import KM
+from crustgf.geometry.projection import Projection
 from crustgf.geometry.surface import Surface, read_surface_grid
 
 
@@ -53,7 +56,7 @@ def read_surface(ck, root, domain, proj, base, warnings: list[str]) -> Surface |
 
 def _fault_points(fault) -> np.ndarray:
     """(n, 2) map points (m) the surface grid must cover: rectangle corners, grid outline or points."""
-    from crustgf.config.load import RectangleFault
+    from crustgf.config.schema import RectangleFault
     from crustgf.geometry.frames import rectangle_corners
 
     if isinstance(fault, RectangleFault):

@@ -13,8 +13,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from crustgf.config.load import Layer, Variant, parse_stored_config, read_stored_variants
-from crustgf.config.load import apply_variant as apply_layer_changes
+from crustgf.config.schema import Layer, Variant
+from crustgf.config.schema import apply_variant as apply_layer_changes
+from crustgf.config.stored import parse_stored_config
+from crustgf.config.variant_reader import read_stored_variants
 from crustgf.core.errors import CrustgfError
 from crustgf.fem.material import poisson_ratio
 
@@ -33,7 +35,7 @@ def solver_table_from_config_text(text: str) -> dict:
 
 def apply_variant(layers, variant: Variant):
     """A new LayerTable with the variant's changes applied (the input is not modified); the rule is
-    config.load.apply_variant's (a value replaces the property, a scale multiplies it)."""
+    config.schema.apply_variant's (a value replaces the property, a scale multiplies it)."""
     names = list(layers.name)
     for change in variant.changes:
         if change.layer not in names:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from crustgf.config.load import GridFault
+from crustgf.config.schema import GridFault
 from crustgf.core.errors import CrustgfError
 from crustgf.geometry.frames import strike_dip_from_normal, strike_vector
 from crustgf.geometry.patches import FaultPatches

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crustgf.config.load import Config, GridFault, Layer, RectangleFault
+from crustgf.config.schema import Config, GridFault, Layer, RectangleFault
 from crustgf.core.errors import CrustgfError
 from crustgf.geometry.frames import dip_vector
 from crustgf.geometry.slab import surface_from_points

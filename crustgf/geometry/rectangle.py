@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from crustgf.config.load import RectangleFault
+from crustgf.config.schema import RectangleFault
 from crustgf.geometry.frames import dip_vector, normal_vector, strike_vector
 from crustgf.geometry.patches import FaultPatches
 

@@ -25,7 +25,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from crustgf.config.load import BACKENDS, METHODS, SolverOptions
+from crustgf.config.schema import BACKENDS, METHODS, SolverOptions
 from crustgf.greens.dispatch import SolverSpec, make_tasks, open_dispatcher
 from crustgf.greens.dispatch import worker as worker_state
 from crustgf.core.errors import CrustgfError

@@ -219,13 +219,13 @@ def _check_shapes(gf: GreensFunctions) -> None:
 
 def origin_lonlat(gf: GreensFunctions):
     """(lon, lat) of the local frame's origin from the config text in the file, or None."""
-    from crustgf.config.load import stored_origin
+    from crustgf.config.stored import stored_origin
 
     return stored_origin(gf.attrs.get("config", ""))
 
 
 def model_name(gf: GreensFunctions) -> str:
     """The config's [model] name ('model' when it has none)."""
-    from crustgf.config.load import parse_stored_config
+    from crustgf.config.stored import parse_stored_config
 
     return str(parse_stored_config(gf.attrs.get("config", "")).get("model", {}).get("name") or "model")

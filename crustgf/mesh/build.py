@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from crustgf import __version__
-from crustgf.config.load import Config, RectangleFault
+from crustgf.config.schema import Config, RectangleFault
 from crustgf.core.errors import CrustgfError
 from crustgf.geometry.patches import FaultPatches
 from crustgf.mesh.model import Model

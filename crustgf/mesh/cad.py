@@ -22,7 +22,7 @@ from contextlib import contextmanager
 import gmsh
 import numpy as np
 
-from crustgf.config.load import Config
+from crustgf.config.schema import Config
 from crustgf.core.errors import CrustgfError
 from crustgf.geometry.patches import FaultPatches
 

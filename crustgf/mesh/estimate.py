@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crustgf.config.load import Config, RectangleFault
+from crustgf.config.schema import Config, RectangleFault
 from crustgf.core.errors import CrustgfError
 from crustgf.mesh.sizing import GROWTH, layer_size_cap
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import gmsh
 import numpy as np
 
-from crustgf.config.load import Config
+from crustgf.config.schema import Config
 from crustgf.core.errors import CrustgfError
 from crustgf.geometry.patches import FaultPatches
 from crustgf.mesh import sizing

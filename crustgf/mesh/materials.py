@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from crustgf.config.load import Config
+from crustgf.config.schema import Config
 from crustgf.mesh.model import LayerTable
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from crustgf.config.load import stored_origin
+from crustgf.config.stored import stored_origin
 from crustgf.core.errors import CrustgfError
 from crustgf.plot.frame import MapFrame
 

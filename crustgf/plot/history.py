@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from crustgf.core.errors import CrustgfError
-from crustgf.config.load import stored_origin
+from crustgf.config.stored import stored_origin
 from crustgf.plot.figures import COMPONENTS, DPI, _draw_subfaults, _fit_limits, _pyplot, nice_reference, save_png
 from crustgf.plot.frame import MapFrame
 from crustgf.config.viscoelastic import YEAR

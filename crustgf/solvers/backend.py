@@ -13,7 +13,7 @@ import os
 import shutil
 from functools import lru_cache
 
-from crustgf.config.load import BACKENDS
+from crustgf.config.schema import BACKENDS
 from crustgf.core.errors import CrustgfError
 
 

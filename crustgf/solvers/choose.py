@@ -58,7 +58,7 @@ def choose_cpu_method(problem, method: str, n_solves: int):
     """(method, analysed PardisoSolver or None) for an ElasticProblem; method "auto" resolved.
 
     Explicit methods pass through (multigrid on a TET4 model: CrustgfError)."""
-    from crustgf.config.load import METHODS
+    from crustgf.config.schema import METHODS
 
     if method not in METHODS:
         raise CrustgfError(f"solver.method: must be one of {', '.join(METHODS)}, got {method!r}")

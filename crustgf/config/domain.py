@@ -1,0 +1,62 @@
+"""`[domain]`: the box and the origin of the local frame (transverse Mercator around it)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from crustgf.config.checker import _increasing, _positive, _show
+from crustgf.config.schema import KM, Domain
+from crustgf.geometry.projection import Projection
+
+
+class _Origin:
+    """Marks what we know about domain.origin: absent, given but invalid, or valid."""
+
+    ABSENT, INVALID = "absent", "invalid"
+
+
+def _read_domain(ck, root):
+    """Domain with None for fields that failed their checks, and the Projection (or an _Origin mark)."""
+    sec = root.table("domain", ("x", "y", "depth", "origin"))
+    if sec is None:
+        return Domain(None, None, None, None), _Origin.INVALID
+    x, y = sec.numbers("x", 2), sec.numbers("y", 2)
+    x = x if _increasing(ck, sec, "x", x) else None
+    y = y if _increasing(ck, sec, "y", y) else None
+    depth = sec.number("depth")
+    depth = depth if _positive(ck, sec, "depth", depth) else None
+    origin, proj = None, _Origin.ABSENT
+    if sec.has("origin"):
+        origin, proj = sec.numbers("origin", 2), _Origin.INVALID
+        if origin is not None:
+            lon, lat = origin
+            ok = ck.require(-180.0 <= lon <= 360.0, sec.at("origin"),
+                            f"longitude must be in [-180, 360] degrees, got {_show(lon)}")
+            ok &= ck.require(-90.0 < lat < 90.0, sec.at("origin"),
+                             f"latitude must be in (-90, 90) degrees, got {_show(lat)}")
+            if ok:
+                proj = Projection(origin)
+            else:
+                origin = None
+    return Domain(_km_pair(x), _km_pair(y), None if depth is None else depth * KM, origin), proj
+
+
+def _km_pair(p):
+    return None if p is None else (p[0] * KM, p[1] * KM)
+
+
+def _projection_for(ck, path, proj, what):
+    """The Projection for lon/lat input `what`, or None (reported when the origin is missing)."""
+    if proj is _Origin.ABSENT:
+        ck.add(path, f"{what} is in lon/lat, so domain.origin is required")
+    return proj if isinstance(proj, Projection) else None
+
+
+def _horizontal_to_xy(ck, path, kind, a, b, proj, what):
+    """Local x, y in m from lon/lat (degrees, projected) or x/y (km); None when lon/lat lacks an origin."""
+    if kind == "xy":
+        return np.asarray(a) * KM, np.asarray(b) * KM
+    p = _projection_for(ck, path, proj, what)
+    if p is None:
+        return None
+    return p.to_xy(a, b)
