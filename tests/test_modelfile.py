@@ -6,6 +6,8 @@ import hashlib
 import xml.etree.ElementTree as ET
 
 import h5py
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -101,12 +103,17 @@ def test_info_on_model_and_gf_files(model, tmp_path):
     assert f"crust" in text and f"{counts[0]} elements" in text and f"{counts[1]} elements" in text
     assert f"{model.n_subfaults} subfaults" in text and "stations    2" in text and "quality" in text
     assert text == model_summary(model, path)
-    gf = tmp_path / "gf.h5"
-    with h5py.File(gf, "w") as f:
-        f.attrs["kind"] = "crustgf-greens-functions"
-        f.attrs["variants"] = ["soft"]
-        f["greens_functions/displacement"] = np.zeros((2, 3, 8, 2))
-        f["solve/done"] = np.array([[True, True]] * 3 + [[False, False]] * 5)
-        f["variants/soft/solve/done"] = np.ones((8, 2), bool)
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from gf_fixtures import layers_for, planar_fault, station_grid, write_gf_file
+
+    fault = planar_fault((0.0, 0.0, -2000.0), 30.0, 20.0, 20e3, 10e3, 4, 2)
+    names, pos = station_grid(30e3, 2)
+    names, pos = names[:2], pos[:2]
+    done = np.array([[True, True]] * 3 + [[False, False]] * 5)
+    disp = np.zeros((2, 3, 8, 2))
+    gf = write_gf_file(tmp_path / "gf.h5", names, pos, fault, disp, layers_for(0.25),
+                       variants={"soft": (disp, layers_for(0.3))}, done=done)
     text = summarize(gf)
     assert "(2, 3, 8, 2)" in text and "reference: 6 of 16 solves done" in text and "soft: 16 of 16" in text

@@ -208,7 +208,7 @@ def read_solve_states(path: Path, header: GFHeader) -> list[SolveState]:
         states = []
         for i, structure in enumerate(header.structures):
             prefix = "" if i == 0 else f"variants/{structure.name}/"
-            state = SolveState.empty(header.n_stations, header.n_subfaults, header.extras, _n_times(header, i))
+            state = SolveState.empty(header.n_stations, header.n_subfaults, n_times=_n_times(header, i))
             if state.history is not None and "solve/done" in f:
                 _read_history(f, path, header, state)
             if prefix + "solve/done" in f:
