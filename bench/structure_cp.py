@@ -3,7 +3,7 @@
 GF file: `crustgf run crustgf/configs/nankai-coarse-cp.toml -o GF.h5` (coarse Nankai model; reference +
 upper/lower crust velocities -+10 %; kernels of those two layers for every structure). Synthetic
 data: the 1946 Nankai slip (Baba et al. 2002) through the REFERENCE GFs (1 mm sigmas, no noise, as
-in `crustgf ensemble`). Each structure's GFs invert them (crustgf.inversion.invert, ABIC):
+in `crustgf ensemble`; --noise-mm adds Gaussian noise). Each structure's GFs invert them (crustgf.inversion.invert, ABIC):
   plain       Cd only
   cp_mu       Cd + Cp, Cp from mu dG/dmu (lambda held), relative std STD for each kernel layer
   cp_moduli   the same with mu and lambda scaled together (what a velocity change does)
@@ -35,20 +35,21 @@ def main(argv=None):
     from crustgf.inversion.invert import invert_slip
     from crustgf.inversion.slipmodels import NANKAI_1946
     from crustgf.inversion.structure_cov import invert_with_structure_uncertainty
-    from crustgf.inversion.synth import StationData, forward, slip_from_model
+    from crustgf.inversion.synth import StationData, add_noise, forward, slip_from_model
 
     ap = argparse.ArgumentParser()
     ap.add_argument("gf")
     ap.add_argument("--out", required=True)
     ap.add_argument("--std", type=float, default=0.2, help="relative std of each kernel layer's modulus")
+    ap.add_argument("--noise-mm", type=float, default=0.0, help="Gaussian noise on the data (sigmas = it, or 1 mm)")
     a = ap.parse_args(argv)
     ref = load_greens_functions(a.gf)
     with h5py.File(a.gf) as f:
         layers = list(f["sensitivity"].keys())
     spec = {layer: a.std for layer in layers}
     m_true = slip_from_model(ref, NANKAI_1946)
-    values = forward(ref.displacement, m_true)
-    data = StationData(list(ref.station_names), values, np.full(values.shape, 1e-3))
+    values = add_noise(forward(ref.displacement, m_true), a.noise_mm * 1e-3, 0)
+    data = StationData(list(ref.station_names), values, np.full(values.shape, (a.noise_mm or 1.0) * 1e-3))
     depth = -ref.subfaults.centroid[:, 2]
     mu_ref = shear_modulus_at(ref, depth)
     resolved = resolved_subfaults(ref.displacement)
@@ -68,8 +69,9 @@ def main(argv=None):
             print(f"{name:22s} {method:10s} err {r['rel_l2_error']:.4f} resolved {r['rel_l2_resolved']:.4f} "
                   f"corr {r['correlation']:.4f} moment {r['moment_ratio']:.3f}", flush=True)
     out = Path(a.out)
-    notes = [(f"structure experiment with Cp: data from the reference structure of {a.gf} (1946 Nankai slip, "
-              "1 mm sigmas, no noise)"), f"structure uncertainty: {spec} (relative std)",
+    noise = f"noise {a.noise_mm} mm (seed 0)" if a.noise_mm else "1 mm sigmas, no noise"
+    notes = [f"structure experiment with Cp: data from the reference structure of {a.gf} (1946 Nankai slip, {noise})",
+             f"structure uncertainty: {spec} (relative std)",
              f"resolved subfaults: {int(resolved.sum())} of {len(resolved)}"]
     with open(out.with_suffix(".csv"), "w") as fh:
         fh.writelines(f"# {n}\n" for n in notes)
