@@ -114,6 +114,10 @@ def test_solve_with_extras_resumes_and_keeps_them(model, tmp_path, monkeypatch):
         assert "sensitivity/mantle" not in f
         assert f["greens_functions/traction"].attrs["units"] == "Pa/m"
     assert np.isfinite(ref["sensitivity/crust/mu"]).all()
+    from crustgf.cli.info import summarize
+
+    summary = summarize(full)
+    assert "traction (4, 3, 4, 2)" in summary and "kernels (mu, lambda) of layers: crust" in summary
 
     real_run = inprocess.InProcessDispatcher.run
 

@@ -76,13 +76,16 @@ def _gf_summary(path: Path) -> str:
     if solver:
         lines.append(f"  solver      {', '.join(solver)}")
     with h5py.File(path, "r") as f:
-        extra = [f"/{key} {f[key].shape}" for key in ("greens_functions/traction", "greens_functions/displacement_history")
-                 if key in f]
-        if "greens_functions/time" in f:
+        extra = []
+        if "greens_functions/traction" in f:
+            extra.append(f"traction {f['greens_functions/traction'].shape} (receivers, strike/dip/normal, sources, "
+                         "strike/dip slip), Pa per m")
+        if "greens_functions/displacement_history" in f:
             years = f["greens_functions/time"][()] / (365.25 * 86400.0)
-            extra.append(f"viscoelastic history at {', '.join(f'{y:g}' for y in years)} yr")
+            extra.append(f"displacement_history {f['greens_functions/displacement_history'].shape} (times, ...): "
+                         f"viscoelastic, at {', '.join(f'{y:g}' for y in years)} yr")
         if "sensitivity" in f:
-            extra.append(f"/sensitivity: {', '.join(sorted(f['sensitivity']))} (mu, lambda)")
+            extra.append(f"sensitivity kernels (mu, lambda) of layers: {', '.join(f['sensitivity'].keys())}")
     for name in [None] + list(gf.variants):
         one = gf if name is None else load_greens_functions(path, variant=name)
         lines.append(f"  {name or 'reference'}: {int(one.done.sum())} of {one.done.size} solves done"
