@@ -15,6 +15,8 @@ Layout (every dataset has a `units` attribute; "1" means dimensionless or an ind
     /greens_functions/displacement_history (n_times, n_stations, 3, n_subfaults, 2) f8 m/m and
         /greens_functions/time (n_times,) s: the viscoelastic response to a unit step of slip at
         t = 0 (reference structure; only for a model with viscous layers, SPEC 6)
+    /greens_functions/traction, /sensitivity/<layer>/{mu,lambda}  (SPEC 6, when solved with
+        --traction / --sensitivity; also per variant): see crustgf/greens/extras.py
     root attrs: kind = "crustgf-greens-functions", crustgf_version, config (TOML text verbatim),
         model_sha256, frame, slip_convention, variants (names, in config order)
 
