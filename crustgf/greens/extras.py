@@ -100,7 +100,11 @@ class SolverExtras:
             out[TRACTION] = (Tx @ X + Td @ D).reshape(-1, 3, k)
         if self.kernels is not None:
             B = self.kernels.right_hand_sides(X, D)
-            Y, r, it = green_solver.solver.solve(B)
+            Y = np.empty_like(B)
+            r, it = np.empty(B.shape[1]), np.empty(B.shape[1], dtype=np.int64)
+            step = max(k, green_solver.batch)  # blocks no wider than the solver's own
+            for s in range(0, B.shape[1], step):
+                Y[:, s:s + step], r[s:s + step], it[s:s + step] = green_solver.solver.solve(B[:, s:s + step])
             n_st = green_solver.n_stations
             dU = (green_solver.station_interp @ Y).reshape(n_st, 3, -1, k)  # (.., param, k)
             for i, (path, _, _) in enumerate(self.kernels.outputs):

@@ -253,9 +253,11 @@ def _read_extras(f: h5py.File, prefix: str, state: SolveState, requested) -> Non
             state.extras[name] = value
     for spec in requested:
         if spec.name not in state.extras:
-            state.done[:] = False
-            state.displacement[:] = np.nan
             state.extras[spec.name] = np.full(tuple(spec.shape) + state.done.shape, np.nan)
+        value = state.extras[spec.name]
+        lacking = state.done & np.isnan(value).any(axis=tuple(range(value.ndim - 2)))
+        state.done[lacking] = False  # solved before without it (or carried over): solve again
+        state.displacement[:, :, lacking] = np.nan
 
 
 def _n_times(header: GFHeader, structure: int) -> int | None:
