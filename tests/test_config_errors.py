@@ -56,6 +56,8 @@ CASES = [
       "stations.grid.offset", "unknown key", id="unknown-in-station-grid"),
     P({"mesh.algorithm": "delaunay"}, {}, "mesh.algorithm", "unknown key", id="unknown-in-mesh"),
     P({"solver.tolerance": 1e-6}, {}, "solver.tolerance", "unknown key", id="unknown-in-solver"),
+    P({"solver.traction": "yes"}, {}, "solver.traction", "must be true or false", id="traction-not-bool"),
+    P({"solver.sensitivity": 3}, {}, "solver.sensitivity", '"all" or a list of layer names', id="sensitivity-type"),
     P({"variants": [{"name": "v", "changes": [{"layer": "upper", "qp": 100.0}]}]}, {},
       "variants[0].changes[0].qp", "unknown key", id="unknown-in-variant-change"),
     # materials

@@ -193,3 +193,15 @@ def test_whole_cuda_solve_in_the_simulator_gives_cpu_extras():
     assert res.converged.all()
     for name, value in ref.extras.items():
         assert np.abs(res.extras[name] - value).max() <= 1e-6 * np.abs(value).max(), name
+
+
+def test_config_solver_keys(tmp_path):
+    from test_config import base_config, edit, write_config
+
+    from crustgf.config.load import load_config
+
+    cfg = base_config()
+    edit(cfg, "solver.traction", True)
+    edit(cfg, "solver.sensitivity", ["upper"])
+    solver = load_config(write_config(tmp_path, cfg)).solver
+    assert solver.traction is True and solver.sensitivity == ["upper"]
