@@ -205,3 +205,20 @@ def test_config_solver_keys(tmp_path):
     edit(cfg, "solver.sensitivity", ["upper"])
     solver = load_config(write_config(tmp_path, cfg)).solver
     assert solver.traction is True and solver.sensitivity == ["upper"]
+
+
+@pytest.mark.slow
+def test_cuda_extras_on_gpu(model):
+    """On a real GPU: traction and kernels of the CUDA backend equal the CPU direct solve's."""
+    from crustgf.greens.operator import GreenSolver
+    from crustgf.solvers import backend
+
+    if backend.simulator_enabled() or not backend.probe_gpu()[0]:
+        pytest.skip("needs a usable CUDA GPU")
+    jobs = jobs_of(model)
+    kw = {"traction": True, "sensitivity": "all"}
+    ref = GreenSolver(model, method="direct", **kw).solve(jobs)
+    got = GreenSolver(model, backend="cuda", rtol=1e-10, batch=8, **kw).solve(jobs)
+    assert got.converged.all()
+    for name, value in ref.extras.items():
+        assert np.abs(got.extras[name] - value).max() <= 1e-6 * np.abs(value).max(), name
