@@ -167,7 +167,7 @@ def main(argv=None):
             for j, y in enumerate(years):
                 for i, n in enumerate(names):
                     e, nn, u = h[j, i, :, c]
-                    fh.write(f"{n},{s},{'strike' if comp == 0 else 'dip'},{y:g},{e:.6e},{nn:.6e},{u:.6e}\n")
+                    fh.write(f"{n},{s},{'strike' if comp == 0 else 'dip'},{y:g},{e:.4e},{nn:.4e},{u:.4e}\n")
 
     header = header_from_model(model, file_sha256(model_path), [Structure("reference", model.layers)])
     header.history_times = options.times
