@@ -117,7 +117,7 @@ def test_two_viscous_layers_on_a_finer_mesh_match_stehfest_16():
                           vp=np.array([6000.0, 6600.0, 7500.0]), vs=np.array([3460.0, 3800.0, 4300.0]),
                           density=np.array([3000.0, 3100.0, 3300.0]), kind=["flat"] * 3)
     viscosity = {"lower": m.layers.mu[1] * 5 * YEAR, "mantle": m.layers.mu[2] * YEAR}
-    times = np.array([0.0, 0.5, 1.0, 2.0, 5.0, 8.0]) * YEAR
+    times = np.array([0.0, 0.5, 2.0, 8.0]) * YEAR
     solver = ViscoelasticSolver(m, ViscoelasticOptions(viscosity, times), method="direct", batch=4)
     r = solver.solve(JOBS)
     solver.release()
