@@ -50,8 +50,8 @@ def main(argv=None):
     from crustgf.io.gffile import SolveState, Structure, header_from_model, write_gf_file
     from crustgf.greens.operator import GreenSolver
     from crustgf.io.modelfile import file_sha256, read_model
-    from crustgf.greens.viscoelastic import ViscoelasticSolver, viscoelastic_options
     from crustgf.config.viscoelastic import YEAR
+    from crustgf.greens.viscoelastic import ViscoelasticSolver, viscoelastic_options
 
     lines = []
 
@@ -154,7 +154,7 @@ def main(argv=None):
     say(f"{'station':>8} " + " ".join(f"{f'{years[j]:g} yr':>20}" for j in cols))
     for n in show:
         i = list(names).index(n)
-        say(f"{n:>8} " + " ".join(f"{'%6.1f %6.1f %6.1f' % tuple(1e3 * h[j, i, :, col])}" for j in cols))
+        say(f"{n:>8} " + " ".join("{:6.1f} {:6.1f} {:6.1f}".format(*(1e3 * h[j, i, :, col])) for j in cols))
     say()
     say(f"peak RSS of the process {max(rss_vs, rss_el):.2f} GB")
 

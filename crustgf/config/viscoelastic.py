@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -68,7 +69,7 @@ def read_viscoelastic(data: dict) -> tuple[ViscoelasticOptions | None, list[str]
     elif any(t < 0 for t in times):
         problems.append(f"viscoelastic.times: must be >= 0 (years after the slip), got {times!r}")
         times = None
-    elif any(b <= a for a, b in zip(times, times[1:])):
+    elif any(b <= a for a, b in pairwise(times)):
         problems.append(f"viscoelastic.times: must be strictly increasing, got {times!r}")
         times = None
     steps = sec.get("steps_per_tau", DEFAULT_STEPS_PER_TAU)

@@ -30,7 +30,12 @@ import numpy as np
 from crustgf.core.errors import CrustgfError
 from crustgf.fem.problem import ElasticProblem
 from crustgf.fem.elements import quadrature_for
-from crustgf.fem.maxwell import deviatoric_strain, effective_moduli, step_coefficients, stress_forces
+from crustgf.fem.maxwell import (
+    deviatoric_strain,
+    effective_moduli,
+    step_coefficients,
+    stress_forces,
+)
 from crustgf.greens.operator import GreenResult
 from crustgf.fem.slipfield import build_slip_field
 from crustgf.solvers import make_cpu_solver, true_relative_residual
