@@ -107,8 +107,9 @@ class Journal:
 def _checked(r: BatchResult) -> BatchResult:
     """A batch whose arrays agree with each other (else ValueError: a damaged entry)."""
     k = len(r.jobs)
-    if np.asarray(r.jobs).shape != (k, 2) or np.asarray(r.displacement).ndim != 3 or \
-            np.asarray(r.displacement).shape[2] != k or not (len(r.residual) == len(r.iterations) == len(r.converged) == k):
+    disp = np.asarray(r.displacement)
+    ok = np.asarray(r.jobs).shape == (k, 2) and disp.ndim == 3 and disp.shape[2] == k
+    if not (ok and len(r.residual) == len(r.iterations) == len(r.converged) == k):
         raise ValueError("arrays of inconsistent shapes")
     return r
 

@@ -18,7 +18,6 @@ has finished. A GF file or journal from another model file is refused.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sys
 import time

@@ -24,8 +24,9 @@ Solves that are not done (never run, or not converged to rtol) have done = false
 displacement, so they cannot be mistaken for a Green's function; their residual/iterations hold
 the last attempt's values (NaN / -1 when never attempted).
 
-The file is only ever written whole, to a unique temporary file beside OUT, fsynced and renamed over OUT (`write_gf_file`),
-so a reader (or a killed solve) only ever sees a complete file.
+The file is only ever written whole, to a unique temporary file beside OUT, fsynced and renamed
+over OUT (`write_gf_file`), so a reader (or a killed solve) only ever sees a complete file. Numeric
+datasets carry Fletcher-32 checksums, string datasets a sha256 attribute (modelfile.checksummed).
 """
 
 from __future__ import annotations
@@ -179,7 +180,7 @@ class SolveState:
 
 
 def write_gf_file(path: Path, header: GFHeader, states: list[SolveState], solver_attrs: dict | None = None) -> None:
-    """Write the whole file atomically: a temporary file beside OUT, fsync, rename over OUT, fsync the folder.
+    """Write the whole file atomically (core/atomic.py: temporary file, fsync, rename over OUT).
 
     solver_attrs: root attributes saying which solver ran (solver_backend, solver_method)."""
     from crustgf.core.atomic import atomic_path
