@@ -475,3 +475,19 @@ def test_si_units_in_a_variant_are_refused(solved, tmp_path):
     r = cli("mesh", cfg, "-o", tmp_path / "out.h5")
     assert_one_line_error(r, "variants[0].changes[0].vs", "m/s", "did you mean 3.2?")
     assert not (tmp_path / "out.h5").exists()
+
+
+def test_scheduler_check_accepts_a_listening_address():
+    """The check lets a real address through, with or without tcp:// (a listening socket stands in
+    for the scheduler: the check only opens a TCP connection)."""
+    import socket
+
+    from crustgf.greens.dispatch.dask import check_scheduler_address
+
+    with socket.socket() as srv:
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(4)
+        port = srv.getsockname()[1]
+        check_scheduler_address(f"tcp://127.0.0.1:{port}")
+        check_scheduler_address(f"127.0.0.1:{port}")
+        check_scheduler_address(f"tcp://localhost:{port}")
