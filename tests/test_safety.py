@@ -491,3 +491,18 @@ def test_scheduler_check_accepts_a_listening_address():
         check_scheduler_address(f"tcp://127.0.0.1:{port}")
         check_scheduler_address(f"127.0.0.1:{port}")
         check_scheduler_address(f"tcp://localhost:{port}")
+
+
+def test_guard_compares_identities_as_they_are_now(tmp_path):
+    """A command that replaces one of its outputs frees that inode, and a later output may get it:
+    identities are looked up when compared, so this is not taken for a clash (it was, now and
+    then, in `run`: the model's old sidecar inode came back as the GF file's)."""
+    from crustgf.core.atomic import atomic_open, command_scope
+
+    a, b = tmp_path / "a.xdmf", tmp_path / "b.h5"
+    a.write_text("old sidecar")
+    with command_scope(outputs=[a, b]):
+        os.rename(a, b)  # b now has a's former inode; a is gone
+        with atomic_open(b, "w") as fh:
+            fh.write("gf")
+    assert b.read_text() == "gf"

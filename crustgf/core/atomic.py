@@ -23,8 +23,10 @@ from pathlib import Path
 
 # --- the guard -------------------------------------------------------------------------------
 
-_inputs: dict[str, tuple[Path, tuple | None]] = {}  # label -> (resolved path, (st_dev, st_ino))
-_outputs: dict[str, tuple[Path, tuple | None]] = {}
+# label (the path as given) -> path. Identities are looked up when compared, never kept: a file
+# this command replaces (rename over it) frees its inode, which a later output may then reuse.
+_inputs: dict[str, Path] = {}
+_outputs: dict[str, Path] = {}
 
 
 def _identity(path: Path) -> tuple | None:
@@ -87,7 +89,7 @@ def declare_inputs(*paths) -> None:
     """Files (or folders) this command reads: no output may be written over them."""
     for p in paths:
         if p is not None:
-            _inputs[str(p)] = _key(p)
+            _inputs[str(p)] = Path(p)
 
 
 def declare_outputs(*paths, option: str = "-o") -> None:
@@ -99,17 +101,17 @@ def declare_outputs(*paths, option: str = "-o") -> None:
     for p in paths:
         key = _key(p)
         for label, other in _inputs.items():
-            if _same(key, other):
+            if _same(key, _key(other)):
                 raise CrustgfError(f"{option} {p}: is the input {label}; it would be overwritten; "
                                    "write the output to another file")
-        earlier = [(lb, k) for lb, k in _outputs.items() if lb != str(p)] + seen
+        earlier = [(lb, _key(q)) for lb, q in _outputs.items() if lb != str(p)] + seen
         for label, other in earlier:
             if _same(key, other):
                 raise CrustgfError(f"{option} {p}: is also the output {label} of this command; "
                                    "use another name")
         seen.append((str(p), key))
-    for label, key in seen:
-        _outputs[label] = key
+    for label, _ in seen:
+        _outputs[label] = Path(label)
 
 
 def check_target(path) -> None:
@@ -118,10 +120,11 @@ def check_target(path) -> None:
 
     key = _key(path)
     for label, other in _inputs.items():
-        if _same(key, other):
+        if _same(key, _key(other)):
             raise CrustgfError(f"{path}: is the input {label}; refusing to overwrite it")
     for label, other in _outputs.items():
-        if Path(os.path.realpath(label)) != key[0] and key[1] is not None and key[1] == other[1]:
+        now = _key(other)
+        if now[0] != key[0] and key[1] is not None and key[1] == now[1]:
             raise CrustgfError(f"{path}: is the same file as the output {label}; refusing to overwrite it")
 
 
