@@ -306,7 +306,7 @@ from crustgf.core.errors import CrustgfError
 try:
     with OwnerLock(sys.argv[1], "-o x"):
         print("got", flush=True)
-        time.sleep(2.0)
+        time.sleep(4.0)  # well past the other's takeover attempt, even on a loaded machine
 except CrustgfError as e:
     print("busy", e, flush=True)
 """
