@@ -79,6 +79,11 @@ def test_run_notices_an_edited_station_file(tmp_path):
         assert [s.decode() for s in f["stations/name"][()]] == ["A", "B", "C", "D", "E"]
         assert f["solve/done"][()].all()
 
+    with h5py.File(model, "a") as f:  # a model from before input files were recorded: not trusted
+        del f["attrs"].attrs["input_files"]
+    r = cli("run", cfg, "-o", gf)
+    assert_one_line_error(r, "older crustgf", str(gf))
+
 
 def test_run_with_an_edited_config_keeps_a_partly_solved_gf_file_with_its_model(tmp_path):
     cfg = tiny_inputs(tmp_path, no_variant())

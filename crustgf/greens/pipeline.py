@@ -98,12 +98,14 @@ def why_stale(model_path: Path, cfg) -> str | None:
     config_text, attrs = read_model_attrs(model_path)
     if config_text != cfg.text:
         return f"{cfg.path} changed"
+    if INPUTS_ATTR not in attrs:
+        return "the model does not record its input files (built by an older crustgf)" if cfg.files else None
     try:
-        stored = json.loads(attrs.get(INPUTS_ATTR, "{}"))
+        stored = json.loads(attrs[INPUTS_ATTR])
     except (TypeError, ValueError):
         stored = None
     if not isinstance(stored, dict):
-        return "the model does not record its input files"
+        return "the model's record of its input files is unreadable"
     current = json.loads(input_digest(cfg))
     changed = sorted(set(stored) ^ set(current) | {p for p in current if stored.get(p) != current[p]})
     if changed:
