@@ -217,7 +217,7 @@ def test_killed_mesh_leaves_no_gmsh_process_and_no_temp_folder(tmp_path, sig):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
         kids = [k for k in _children(proc.pid) if "crustgf.mesh.isolate" in _cmdline(k)]
-        if kids:  # (other short-lived children, e.g. ldconfig run by ctypes, are not the mesher)
+        if kids:  # (a short-lived helper child may come first: not the mesher)
             child = kids[0]
             break
         time.sleep(0.05)
