@@ -5,7 +5,7 @@
 One 20 km x 10 km subfault (top 5 km deep, dip 30 deg) in a homogeneous half-space; stations on
 the surface at distances r = 25 ... 400 km from its centre (4 azimuths each); clamped boxes of
 half-width = depth = L. Inside a core (the stations' box plus 30 km) the mesh is as usual
-(size_fault 2 km, size_max 20 km); beyond it element sizes grow with distance (mesh/sizing.py
+(size_fault 2.5 km, size_max 40 km); beyond it element sizes grow with distance (mesh/sizing.py
 add_core_field), so large boxes cost few extra DOF. For each L the relative error of each
 station's displacement vector (both slip components) against cutde is printed with r / L, to fit
 err ~ C (r / L)^2 (a point source's clamped-boundary correction is ~ uniform near the source,
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 KM = 1e3
 
 
-def run(L_km, radii, size_fault=2.0, size_max=20.0):
+def run(L_km, radii, size_fault=2.5, size_max=40.0):
     from crustgf.config.schema import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
     from crustgf.greens.operator import GreenSolver
     from crustgf.mesh import build_model

@@ -72,9 +72,10 @@ def test_reach_surface_must_be_boolean(tmp_path):
 
 def test_elevations_in_km_give_a_warning(tmp_path):
     cfg = load_config(write_config(tmp_path, surface_config(), {"topo.csv": grid_csv(elevation=lambda x, y: -1.5 + 0.01 * x)}))
-    assert len(cfg.warnings) == 1 and "look like km" in cfg.warnings[0] and "surface.file" in cfg.warnings[0]
+    km = [w for w in cfg.warnings if "look like km" in w]
+    assert len(km) == 1 and km[0].startswith("surface.file: ")
     ok = load_config(write_config(tmp_path / "b", surface_config(), {"topo.csv": grid_csv()}))
-    assert ok.warnings == []
+    assert not [w for w in ok.warnings if "look like km" in w]
 
 
 def test_stations_without_z_sit_on_the_surface(tmp_path):

@@ -54,9 +54,12 @@ def _read_flat_layers(ck, root, domain) -> list[_LayerEntry]:
     if secs is None:
         return out
     previous = 0.0
-    for sec in secs:
+    for i, sec in enumerate(secs):
         name = sec.string("name")
-        bottom = sec.number("bottom")
+        last = i == len(secs) - 1  # may omit bottom: it reaches the bottom of the model
+        bottom = sec.number("bottom", required=not last)
+        if last and not sec.has("bottom") and domain.depth is not None:
+            bottom = domain.depth / KM
         if bottom is not None:
             if ck.require(bottom > previous, sec.at("bottom"),
                           f"must be > {_show(previous)} (the layer above's bottom, or the surface), "
@@ -66,8 +69,8 @@ def _read_flat_layers(ck, root, domain) -> list[_LayerEntry]:
         ok = name is not None and bottom is not None and mat is not None
         out.append(_LayerEntry(name, sec.path, Layer(name, bottom * KM, *mat) if ok else None))
     last = secs[-1].data.get("bottom")  # checked above; here only its relation to the domain
-    if _is_number(last) and domain.depth is not None and not math.isclose(last * KM, domain.depth,
-                                                                           rel_tol=1e-12):
+    if _is_number(last) and domain.depth is not None and not domain.auto[2] and not math.isclose(
+            last * KM, domain.depth, rel_tol=1e-12):
         ck.add(secs[-1].at("bottom"),
                f"the last layer must end at domain.depth = {_show(domain.depth / KM)}, got {_show(last)}")
     return out

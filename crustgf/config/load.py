@@ -40,7 +40,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 from crustgf.config.checker import _Checker, _Section
-from crustgf.config.domain import _read_domain
+from crustgf.config.domain import _far_field, _read_domain
 from crustgf.config.fault import _read_fault
 from crustgf.config.layers import _check_unique_layer_names, _read_flat_layers, _read_plate_layers
 from crustgf.config.options import _read_mesh, _read_solver
@@ -102,6 +102,8 @@ def _read_config(ck: _Checker, data: dict, base: Path) -> Config | None:
 
         elevation = surface.elevation if surface is not None else (lambda x, y: np.zeros(np.shape(x)))
         fault.points = extend_updip(fault.points, elevation)
+    if not ck.problems:
+        domain = _far_field(domain, layers, fault, stations, warnings)
     viscoelastic = _read_viscoelastic(ck, data)
     if ck.problems:
         return None

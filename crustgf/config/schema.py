@@ -43,6 +43,7 @@ class Domain:
     # far-field core (x0, x1, y0, y1, depth) m: set when crustgf sized the box (domain x, y or depth
     # omitted); outside it element sizes grow past mesh.size_max with distance (mesh/sizing.py)
     core: tuple[float, float, float, float, float] | None = None
+    auto: tuple[bool, bool, bool] = (False, False, False)  # x, y, depth omitted: sized by crustgf
 
 
 @dataclass

@@ -219,17 +219,29 @@ def parse_section(spec: str, origin) -> tuple["SectionLine", bool]:
     return line, geographic
 
 
-def sample_section(model, line, depth_max: float, ns: int = 360, nz: int = 180):
+def sample_section(model, line, depth_max: float, ns: int = 360, nz: int = 180, depth_min: float = 0.0):
     """Material id on an (nz, ns) grid of the section (s in m, depth in m) from the mesh's elements;
     -1 where the point is outside the model (never an invented material)."""
     from crustgf.fem.locate import find_elements
 
     s = np.linspace(0.0, line.length, ns)
-    depth = np.linspace(0.0, depth_max, nz)
+    depth = np.linspace(depth_min, depth_max, nz)
     pts = line.points(s, depth).reshape(-1, 3)
     elem, _ = find_elements(model.nodes, model.cells, pts)
     mat = np.where(elem >= 0, np.asarray(model.cell_material)[np.maximum(elem, 0)], -1)
     return s, depth, mat.reshape(nz, ns)
+
+
+def section_surface(model, line, s: np.ndarray) -> np.ndarray:
+    """z (m) of the meshed free surface at along-section distances s (0 where the mesh top is flat)."""
+    from crustgf.mesh.warp import surface_z_at, top_faces
+
+    on_top = np.zeros(len(model.nodes), bool)
+    on_top[np.asarray(model.free_surface_nodes)] = True
+    faces = top_faces(np.asarray(model.cells)[:, :4], on_top)
+    xy = line.points(s, np.zeros(1))[0, :, :2]
+    z = surface_z_at(model.nodes, faces, xy) if len(faces) else np.zeros(len(s))
+    return np.where(np.isfinite(z), z, 0.0)
 
 
 def plate_top(material: np.ndarray, depth: np.ndarray, plate_ids: np.ndarray) -> np.ndarray:
@@ -251,7 +263,11 @@ def plot_section(model_path, spec: str, out, depth_max_km: float = 100.0) -> Pat
     origin = stored_origin(model.config_text)
     line, geographic = parse_section(spec, origin)
     depth_max = min(depth_max_km * 1e3, -float(model.nodes[:, 2].min()))
-    s, depth, mat = sample_section(model, line, depth_max)
+    s0 = np.linspace(0.0, line.length, 360)
+    surf = section_surface(model, line, s0)  # z of the meshed free surface along the section
+    depth_min = min(0.0, -float(np.nanmax(surf)))
+    s, depth, mat = sample_section(model, line, depth_max, depth_min=depth_min)
+    mat = np.ma.masked_where(-depth[:, None] > surf[None, :] + 1e-6, mat)  # above the surface: blank
 
     layers = model.layers
     nmat = len(layers.name)
@@ -263,8 +279,8 @@ def plot_section(model_path, spec: str, out, depth_max_km: float = 100.0) -> Pat
     ax.pcolormesh(s / 1e3, depth / 1e3, np.ma.masked_less(mat, 0), cmap=cmap,
                   norm=BoundaryNorm(np.arange(nmat + 1) - 0.5, nmat), shading="nearest")
     handles = [Patch(color=cmap(i), label=f"{layers.name[i]} (vp {layers.vp[i] / 1e3:.1f}, "
-                     f"vs {layers.vs[i] / 1e3:.1f} km/s)") for i in np.unique(mat) if i >= 0]
-    if (mat < 0).any():
+                     f"vs {layers.vs[i] / 1e3:.1f} km/s)") for i in np.unique(np.ma.compressed(mat)) if i >= 0]
+    if (np.ma.filled(mat, 0) < 0).any():  # below the surface but outside the model's box
         handles.append(Patch(facecolor="white", edgecolor="0.5", label="outside the model"))
 
     plate_ids = np.array([i for i in range(nmat) if kinds[i] == "plate"], dtype=int)
@@ -272,13 +288,17 @@ def plot_section(model_path, spec: str, out, depth_max_km: float = 100.0) -> Pat
     if np.isfinite(top).any():
         (h,) = ax.plot(s / 1e3, top / 1e3, "k--", lw=1.0, label="top of plate layers (sampled)")
         handles.append(h)
+    if np.nanmax(np.abs(surf)) > 0.0:
+        (h,) = ax.plot(s0 / 1e3, -surf / 1e3, "k-", lw=1.2, label="free surface (topography, bathymetry)")
+        handles.append(h)
+        ax.axhline(0.0, color="0.6", lw=0.6, ls=":")
     tri = model.nodes[np.asarray(model.fault_cells)[:, :3]]
     segs = triangle_plane_crossings(tri, line)
     if len(segs):
         ax.add_collection(LineCollection(segs / 1e3, colors="red", linewidths=2.0))
         handles.append(plt.Line2D([], [], color="red", lw=2.0, label="fault (subfaults, from the mesh)"))
     ax.set_xlim(0, line.length / 1e3)
-    ax.set_ylim(depth_max / 1e3, 0)
+    ax.set_ylim(depth_max / 1e3, depth_min / 1e3)
     ve = max(1, int(round(line.length / depth_max / 4)))
     ax.set_aspect(ve)
     ax.set_xlabel("distance along section (km)")
