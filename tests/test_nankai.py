@@ -96,10 +96,14 @@ def test_production_fault_has_400_to_500_subfaults_along_the_trough():
 
     cfg = load_config(CONFIGS / "nankai.toml")
     patches = grid_patches(cfg.fault)
-    assert 400 <= patches.n_patches <= 500
+    assert 450 <= patches.n_patches <= 600  # ~420 from Slab2 + the rows reaching up to the seafloor
     corners = patches.patch_corners()
     depth = -corners[..., 2]
-    assert depth.min() > 3e3 and depth.max() <= 40.5e3  # from the buried trough down to 40 km
+    assert depth.max() <= 40.5e3  # down to 40 km
+    # reach_surface: the top corners are above the seafloor (meshing cuts the fault there)
+    top = corners[patches.grid_index[:, 1] == 0][:, :2]  # the top row's corners
+    seafloor = cfg.surface.elevation(top[..., 0], top[..., 1])
+    assert np.mean(corners[patches.grid_index[:, 1] == 0][:, :2, 2] > seafloor) > 0.9
 
 
 # ---- a very coarse Nankai model ----------------------------------------------------------------
@@ -107,8 +111,7 @@ def test_production_fault_has_400_to_500_subfaults_along_the_trough():
 def very_coarse_text() -> str:
     text = (CONFIGS / "nankai-coarse.toml").read_text()
     text = text.replace('"../data/', f'"{DATA.as_posix()}/')
-    subs = {r"x = \[.*\]": "x = [-500.0, 500.0]", r"y = \[.*\]": "y = [-450.0, 450.0]",
-            r"depth = 400.0": "depth = 250.0", r"bottom = 400.0": "bottom = 250.0",
+    subs = {r"origin = ": "x = [-500.0, 500.0]\ny = [-450.0, 450.0]\ndepth = 250.0\norigin = ",
             r"subfault_size = .*": "subfault_size = 60.0", r"order = .*": "order = 1",
             r"size_fault = .*": "size_fault = 20.0", r"size_max = .*": "size_max = 250.0"}
     for pattern, repl in subs.items():

@@ -43,9 +43,16 @@ class Surface:
         return bilinear(self.a, self.b, self.values, a, b)
 
     def _lonlat(self, x, y):
+        """lon/lat of local points, clamped first onto the grid's x/y box: far outside it (a sized
+        far-field box reaches thousands of km) the projection is invalid, and the value there is
+        the nearest edge value anyway."""
         from crustgf.geometry.projection import Projection
 
-        return Projection(self.origin).to_lonlat(x, y)
+        if getattr(self, "_xy_box", None) is None:
+            ring = self.grid_box_xy()
+            self._xy_box = (ring[:, 0].min(), ring[:, 0].max(), ring[:, 1].min(), ring[:, 1].max())
+        x0, x1, y0, y1 = self._xy_box
+        return Projection(self.origin).to_lonlat(np.clip(x, x0, x1), np.clip(y, y0, y1))
 
     def is_flat(self) -> bool:
         return self.constant is not None

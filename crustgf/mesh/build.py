@@ -65,7 +65,12 @@ def _warp(cfg: Config, patches: FaultPatches, tol: float):
 
     check_edges_do_not_cross(patches)  # map view: the same in both frames (the reference patches skip it)
     w = VerticalWarp(cfg.surface, top_zone_depth(cfg))
-    return w, reference_patches(patches, w, snap=tol)
+    ref = reference_patches(patches, w, snap=tol)
+    if getattr(cfg.fault, "reach_surface", False) and patches.grid_index is not None:
+        from crustgf.mesh.warp import keep_buried
+
+        ref = keep_buried(ref, patches.grid_index[:, 1])
+    return w, ref
 
 
 def _drop_above(patches: FaultPatches, ref: FaultPatches, tol: float):
@@ -119,7 +124,7 @@ def build_model(cfg: Config, progress: bool = True, verbose: bool = False) -> Mo
         check_fault_embedded(true, tets, lin.fault_tris)
         centroids = true[tets].mean(axis=1)
         materials = assign_materials(cfg, centroids)
-        if warp is None:
+        if warp is None and getattr(cfg.domain, "core", None) is None:
             _check_layers(cfg, materials, lin.tet_layer)
         tri_normals = patches.normal_at(true[lin.fault_tris].mean(axis=1))
         tris = quadratic.orient_triangles(true, lin.fault_tris, tri_normals)

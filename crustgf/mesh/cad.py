@@ -74,7 +74,11 @@ def add_layer_slabs(cfg: Config) -> list[int]:
     occ = gmsh.model.occ
     d = cfg.domain
     box = occ.addBox(d.x[0], d.y[0], -d.depth, d.x[1] - d.x[0], d.y[1] - d.y[0], d.depth)
-    planes = [occ.addRectangle(d.x[0], d.y[0], -z, d.x[1] - d.x[0], d.y[1] - d.y[0]) for z in interface_depths(cfg)]
+    x0, x1, y0, y1 = d.x[0], d.x[1], d.y[0], d.y[1]
+    core = getattr(d, "core", None)
+    if core is not None:  # a sized far-field box: interfaces end at the core's edge (embedded planes;
+        x0, x1, y0, y1 = core[:4]  # beyond it, huge elements take their layer by centroid)
+    planes = [occ.addRectangle(x0, y0, -z, x1 - x0, y1 - y0) for z in interface_depths(cfg)]
     if not planes:
         return [box]
     _, out_map = occ.fragment([(3, box)], [(2, t) for t in planes])

@@ -93,6 +93,50 @@ def reference_patches(patches: FaultPatches, warp: VerticalWarp, snap: float) ->
                                normal_at=None, depth_at=None)
 
 
+BURY = 1000.0  # m: a fault that has gone below the surface stays at least this deep further down dip
+
+
+def keep_buried(ref: FaultPatches, rows: np.ndarray, bury: float = BURY) -> FaultPatches:
+    """Down dip of where a grid fault first goes below the surface, keep it below (z_ref <= -bury).
+
+    A fault extended up-dip (reach_surface) meets a rough seafloor: besides the trench it would
+    pierce seamounts and knolls here and there, in spots smaller than the elements, and gmsh fails
+    on such grazing multiple crossings. Physically the plate interface passes under them. So each
+    down-dip edge polyline (and the patch corners), once below -bury, is held at or below it; an
+    along-strike edge between two held corners is held too. `rows`: the patch row (grid_index j)."""
+    ne = len(ref.edge_points)
+    pts = [e.copy() for e in ref.edge_points]
+    corners = ref.corners.copy()
+    held_corner = np.zeros(len(corners), bool)
+    n_se = int(rows.max() + 1) if len(rows) else 0
+    # along-strike edges come first (rectangle.py / grid.py numbering): the rest run down dip
+    dip_edges = [k for k in range(ne) if k >= _n_strike_edges(ref)]
+    for k in dip_edges:  # pointing down dip
+        e = pts[k]
+        below = np.flatnonzero(e[:, 2] < -bury)
+        if len(below):
+            e[below[0]:, 2] = np.minimum(e[below[0]:, 2], -bury)
+            a, b = ref.edge_ends[k]
+            held_corner[b] = True
+            corners[b, 2] = min(corners[b, 2], -bury)
+            e[-1] = corners[b]
+    for k in range(_n_strike_edges(ref)):
+        a, b = ref.edge_ends[k]
+        if held_corner[a] and held_corner[b]:
+            pts[k][:, 2] = np.minimum(pts[k][:, 2], -bury)
+            pts[k][0], pts[k][-1] = corners[a], corners[b]
+    for k in dip_edges:
+        a, b = ref.edge_ends[k]
+        pts[k][0], pts[k][-1] = corners[a], corners[b]
+    del n_se
+    return dataclasses.replace(ref, corners=corners, edge_points=pts)
+
+
+def _n_strike_edges(ref: FaultPatches) -> int:
+    """Number of along-strike edges: the first and third edge of every patch loop are along strike."""
+    return int(max(ref.patches[:, 0].max(), ref.patches[:, 2].max()) + 1)
+
+
 def drop_patches(patches: FaultPatches, keep: np.ndarray) -> FaultPatches:
     """The patches with keep[p], their edges and corners renumbered (unused ones removed)."""
     loops = patches.patches[keep]
