@@ -113,7 +113,10 @@ def build_model(cfg: Config, progress: bool = True, verbose: bool = False) -> Mo
     tol = 1e-9 * max(d.x[1] - d.x[0], d.y[1] - d.y[0], d.depth)
     warp, ref_patches = _warp(cfg, patches, tol)
     if warp is not None:
+        from crustgf.mesh.warp import corners_at_surface
+
         patches, ref_patches = _drop_above(patches, ref_patches, tol)
+        patches = corners_at_surface(patches, ref_patches, warp)
     with Steps(progress) as step:
         lin = mesh_linear(cfg, ref_patches, step=step, verbose=verbose)
         step("elements")

@@ -137,6 +137,23 @@ def _n_strike_edges(ref: FaultPatches) -> int:
     return int(max(ref.patches[:, 0].max(), ref.patches[:, 2].max()) + 1)
 
 
+def corners_at_surface(true: FaultPatches, ref: FaultPatches, warp: VerticalWarp) -> FaultPatches:
+    """True patches whose corners above the surface are moved down their dip edge to where it meets
+    the surface, so subfault outlines (plots, the subfault table's corners) show the meshed part."""
+    corners = true.corners.copy()
+    for k in range(_n_strike_edges(ref), len(ref.edge_points)):
+        a, _ = ref.edge_ends[k]
+        e = ref.edge_points[k]
+        if ref.corners[a, 2] <= 0.0 or e[:, 2].min() > 0.0:
+            continue
+        i = int(np.argmax(e[:, 2] <= 0.0))
+        t = e[i - 1, 2] / (e[i - 1, 2] - e[i, 2])
+        p = e[i - 1] + t * (e[i] - e[i - 1])
+        p[2] = 0.0
+        corners[a] = warp.forward(p[None, :])[0]
+    return dataclasses.replace(true, corners=corners)
+
+
 def drop_patches(patches: FaultPatches, keep: np.ndarray) -> FaultPatches:
     """The patches with keep[p], their edges and corners renumbered (unused ones removed)."""
     loops = patches.patches[keep]
