@@ -124,3 +124,31 @@ def test_meshed_surface_layers_and_stations(tmp_path):
     assert not np.isin(on_top, m.buried_edge_nodes).all()
     assert m.subfaults.centroid[:, 2].max() < s(0.0, 0.0)
     assert isinstance(c.surface, Surface)
+
+
+def test_reach_surface_extends_a_grid_fault_to_the_seafloor(tmp_path):
+    """A plane dipping 26.6 deg east (depth 12 + 0.5 x km) whose grid ends 1 km under a flat seafloor
+    1 km deep: with reach_surface it is extended up-dip along its own dip and breaks the seafloor
+    where the plane meets it, x = -22 km; without, its up-dip edge stays buried."""
+    from crustgf.mesh import build_model
+    from test_config import grid_config, plane_grid_xy
+
+    def model(reach):
+        cfg = grid_config()
+        cfg["surface"] = {"elevation": -1.0}
+        cfg["fault"].update({"outline": [[-35.0, -8.0], [5.0, -8.0], [5.0, 8.0], [-35.0, 8.0]],
+                             "depth_range": [0.0, 20.0], "subfault_size": 6.0, "reach_surface": reach})
+        del cfg["plate_layers"]
+        c = load_config(write_config(tmp_path / str(reach), cfg, {"plane.csv": plane_grid_xy()}))
+        return c, build_model(c, progress=False)
+
+    c, m = model(True)
+    assert c.fault.points[:, 0].min() < -21e3  # extension points
+    f = np.unique(m.fault_cells)
+    trace = np.intersect1d(f, m.free_surface_nodes)
+    assert len(trace) >= 3
+    assert np.allclose(m.nodes[trace, 2], -1e3) and np.allclose(m.nodes[trace, 0], -22e3, atol=0.3e3)
+    assert m.nodes[f, 2].max() <= -1e3 + 1e-6
+    _, m0 = model(False)
+    f0 = np.unique(m0.fault_cells)
+    assert len(np.intersect1d(f0, m0.free_surface_nodes)) == 0 and m0.nodes[f0, 2].max() < -1.5e3
