@@ -40,7 +40,9 @@ def load(path):
 def model_line(label, gf_path):
     from crustgf.io.modelfile import read_model
 
-    model_path = Path(str(gf_path).replace(".gf.h5", ".model.h5"))
+    p = str(gf_path)
+    model_path = next((Path(p.replace(".gf.h5", s)) for s in (".gf.model.h5", ".model.h5")
+                       if Path(p.replace(".gf.h5", s)).exists()), Path(p))
     if not model_path.exists():
         return f"{label}: model file not found"
     m = read_model(model_path)
