@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from crustgf.config.load import load_config
-from crustgf import farfield
+from crustgf.mesh import farfield
 from test_config import DELETE, base_config, edit, write_config
 
 
