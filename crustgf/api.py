@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from crustgf.core.errors import CrustgfError
 from crustgf.io.gfread import COMPONENTS, SLIP_COMPONENTS, GreensFunctions, Subfaults, load_greens_functions
 
 
@@ -80,6 +81,31 @@ class GreensFunctionFile:
     def layers(self) -> dict:
         """Material table of this structure (name, bottom, vp, vs, density, mu, lambda; SI)."""
         return dict(self._data.layers)
+
+    @property
+    def traction(self) -> np.ndarray | None:
+        """(n_subfaults, 3, n_subfaults, 2) Pa per m (SPEC 6): traction change on each receiver
+        (strike-slip, up-dip, normal) per unit slip on each source; None when not solved."""
+        return self._data.traction
+
+    def sensitivity(self, layer: str, parameter: str = "mu") -> np.ndarray:
+        """dG/dmu (lambda held) or dG/dlambda (mu held) of a layer, like `displacement`, m/m/Pa."""
+        key = (layer, parameter)
+        if key not in self._data.sensitivity:
+            have = sorted({lay for lay, _ in self._data.sensitivity}) or ["none"]
+            raise CrustgfError(f"{self.path}: no sensitivity kernel {parameter} of layer {layer!r} "
+                               f"(kernels of: {', '.join(have)}; solve with --sensitivity)")
+        return self._data.sensitivity[key]
+
+    @property
+    def history(self) -> np.ndarray | None:
+        """(n_times, n_stations, 3, n_subfaults, 2) viscoelastic response at `time`; None if elastic."""
+        return self._data.history
+
+    @property
+    def time(self) -> np.ndarray | None:
+        """(n_times,) s after the slip of each `history` snapshot."""
+        return self._data.time
 
     def variant(self, name: str) -> "GreensFunctionFile":
         """The same file's Green's functions for structure variant `name`."""

@@ -55,6 +55,11 @@ class GreensFunctions:
     variant: str | None = None  # None: the reference structure
     variants: list[str] = field(default_factory=list)  # every variant in the file
     path: str = ""
+    # SPEC 6, when the file has them (None / {} otherwise)
+    traction: np.ndarray | None = None  # (n_subfaults, 3, n_subfaults, 2) Pa per m
+    sensitivity: dict = field(default_factory=dict)  # (layer, "mu" | "lambda") -> like displacement, m/m/Pa
+    history: np.ndarray | None = None  # (n_times, n_stations, 3, n_subfaults, 2) m per m
+    time: np.ndarray | None = None  # (n_times,) s
 
     @property
     def n_stations(self) -> int:
@@ -199,9 +204,24 @@ def load_greens_functions(path, variant: str | None = None) -> GreensFunctions:
             variant=variant,
             variants=variants,
             path=path,
+            **_read_more(base),
         )
     _check_shapes(gf)
     return gf
+
+
+def _read_more(base) -> dict:
+    """The SPEC 6 datasets of one structure: traction, sensitivity kernels, viscoelastic history."""
+    out = {}
+    if "greens_functions/traction" in base:
+        out["traction"] = np.asarray(base["greens_functions/traction"][()], float)
+    if "sensitivity" in base:
+        g = base["sensitivity"]
+        out["sensitivity"] = {(layer, p): np.asarray(g[layer][p][()], float) for layer in g for p in g[layer]}
+    if "greens_functions/displacement_history" in base:
+        out["history"] = np.asarray(base["greens_functions/displacement_history"][()], float)
+        out["time"] = np.asarray(base["greens_functions/time"][()], float)
+    return out
 
 
 def _check_shapes(gf: GreensFunctions) -> None:

@@ -35,16 +35,11 @@ def altar_matrix(displacement: np.ndarray) -> np.ndarray:
 
 
 def sensitivity_kernels(gf: GreensFunctions) -> list[tuple[str, np.ndarray]]:
-    """[(name, displacement-shaped kernel)] from the GF file, layers in model order, mu before lambda."""
-    with h5py.File(gf.path, "r") as f:
-        base = f if gf.variant is None else f[f"variants/{gf.variant}"]
-        if "sensitivity" not in base:
-            return []
-        group = base["sensitivity"]
-        order = [n for n in gf.layers.get("name", []) if n in group] + sorted(
-            n for n in group if n not in gf.layers.get("name", []))
-        return [(f"{layer}_{p}", np.asarray(group[layer][p][()], float))
-                for layer in order for p in ("mu", "lambda") if p in group[layer]]
+    """[(name, displacement-shaped kernel)], layers in model order, mu before lambda."""
+    names = list(gf.layers.get("name", []))
+    layers = sorted({lay for lay, _ in gf.sensitivity}, key=lambda n: (names.index(n) if n in names else len(names), n))
+    return [(f"{layer}_{p}", gf.sensitivity[(layer, p)]) for layer in layers for p in ("mu", "lambda")
+            if (layer, p) in gf.sensitivity]
 
 
 def _write_h5(path, datasets: dict) -> None:

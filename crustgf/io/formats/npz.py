@@ -2,7 +2,8 @@
 
 Keys: greens_functions__displacement (n_stations, 3, n_subfaults, 2), stations__name,
 stations__position, [stations__lonlat], subfaults__centroid|strike|dip|area|vertices|cells|
-cell_subfault, solve__done, solve__residual, solve__iterations, model__layers__<column>, attrs__<root attribute> (as strings), and
+cell_subfault, solve__done, solve__residual, solve__iterations, [greens_functions__traction,
+sensitivity__<layer>__<mu|lambda>, greens_functions__displacement_history, greens_functions__time], model__layers__<column>, attrs__<root attribute> (as strings), and
 `variant` (the exported structure's name, '' for the reference). Units as in the file (SI, degrees).
 """
 
@@ -40,6 +41,13 @@ def npz_arrays(gf: GreensFunctions) -> dict:
     for key in ("vertices", "cells", "cell_subfault"):
         if getattr(sf, key) is not None:
             arrays[f"subfaults__{key}"] = getattr(sf, key)
+    if gf.traction is not None:
+        arrays["greens_functions__traction"] = gf.traction
+    for (layer, p), value in gf.sensitivity.items():
+        arrays[f"sensitivity__{layer}__{p}"] = value
+    if gf.history is not None:
+        arrays["greens_functions__displacement_history"] = gf.history
+        arrays["greens_functions__time"] = gf.time
     for key, value in gf.layers.items():
         arrays[f"model__layers__{key}"] = np.asarray(value, dtype=str if isinstance(value, list) else None)
     for key, value in gf.attrs.items():
