@@ -34,7 +34,7 @@ def main(argv=None):
     from crustgf.io.gfread import load_greens_functions
     from crustgf.inversion.invert import invert_slip
     from crustgf.inversion.slipmodels import NANKAI_1946
-    from crustgf.inversion.structure_cov import invert_with_structure_uncertainty
+    from crustgf.inversion.invert import invert_with_structure_uncertainty
     from crustgf.inversion.synth import StationData, add_noise, forward, slip_from_model
 
     ap = argparse.ArgumentParser()

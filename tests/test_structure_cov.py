@@ -68,7 +68,8 @@ def test_cp_whitening_and_first_order_structure_error(gf_files, tmp_path):
     lambda changed too) and the reference GFs are used."""
     from crustgf.io.gfread import load_greens_functions
     from crustgf.inversion.invert import invert_slip, station_rows
-    from crustgf.inversion.structure_cov import invert_with_structure_uncertainty, load_kernels, prediction_covariance
+    from crustgf.inversion.invert import invert_with_structure_uncertainty
+    from crustgf.inversion.structure_cov import load_kernels, prediction_covariance
 
     with_k, _ = gf_files
     ref = load_greens_functions(with_k)

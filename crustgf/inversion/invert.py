@@ -28,6 +28,8 @@ from crustgf.core.errors import CrustgfError
 from crustgf.io.gfread import COMPONENTS, GreensFunctions, load_greens_functions
 from crustgf.inversion.slipmodels import rake_slip
 from crustgf.inversion.smoothing import slip_smoothing
+from crustgf.inversion.structure_cov import ITERATIONS as CP_ITERATIONS
+from crustgf.inversion.structure_cov import load_kernels, prediction_covariance
 from crustgf.inversion.synth import StationData, read_data_csv
 
 
@@ -157,7 +159,7 @@ def _invert(gf_path, data_path, output, variant, plot, edges, structure_uncertai
     header = [f"crustgf invert of {data_path} with {gf_path} "
               f"({'variant ' + variant if variant else 'reference structure'}), edges {edges}"]
     if structure_uncertainty is not None:
-        from crustgf.inversion.structure_cov import invert_with_structure_uncertainty, load_kernels, parse_uncertainty
+        from crustgf.inversion.structure_cov import load_kernels, parse_uncertainty
 
         uncertainty = parse_uncertainty(structure_uncertainty)
         load_kernels(gf, uncertainty, structure_scaling)  # bad layers / missing kernels: before any work
@@ -186,3 +188,19 @@ def _invert(gf_path, data_path, output, variant, plot, edges, structure_uncertai
                + (" (ABIC minimum on the grid edge: no interior minimum)" if result.abic.at_edge else "")
                + f"; wrote {', '.join(str(p) for p in paths)}", err=True)
     return result
+
+
+def invert_with_structure_uncertainty(gf, data, uncertainty: dict, data_path="data", scaling: str = "mu",
+                                      iterations: int | None = None, **options):
+    """Slip inverted with Cd + Cp(m) (crustgf.inversion.structure_cov); returns (InversionResult, Cp of the
+    last pass). Cp depends on the slip: built from the estimate without it, then rebuilt `iterations` times."""
+    iterations = CP_ITERATIONS if iterations is None else iterations
+    kernels = load_kernels(gf, uncertainty, scaling)
+    rows = station_rows(gf, data, data_path)
+    observed = np.isfinite(data.values)
+    result = invert_slip(gf, data, data_path, **options)
+    cp = None
+    for _ in range(iterations):
+        cp = prediction_covariance(kernels, uncertainty, result.slip, rows, observed)
+        result = invert_slip(gf, data, data_path, prediction_covariance=cp, **options)
+    return result, cp

@@ -49,32 +49,28 @@ def parse_uncertainty(text: str) -> dict[str, float]:
 
 def load_kernels(gf, uncertainty: dict, scaling: str = "mu") -> dict[str, np.ndarray]:
     """layer -> p dG/dp (n_stations, 3, n_subfaults, 2): the change of the GFs per unit relative
-    change of the layer's mu (scaling "mu") or of both moduli ("moduli"), from gf's file and structure."""
-    import h5py
-
+    change of the layer's mu (scaling "mu") or of both moduli ("moduli"), from gf's kernels."""
     if scaling not in SCALINGS:
         raise CrustgfError(f"--structure-scaling: must be one of {', '.join(SCALINGS)}, got {scaling!r}")
     names = list(gf.layers.get("name", []))
     prefix = "" if gf.variant is None else f"variants/{gf.variant}/"
     out = {}
-    with h5py.File(gf.path, "r") as f:
-        for layer in uncertainty:
-            if layer not in names:
-                raise CrustgfError(f"--structure-uncertainty: unknown layer {layer!r} in {gf.path} "
-                                   f"(layers: {', '.join(names)})")
-            i = names.index(layer)
-            params = ("mu",) if scaling == "mu" else ("mu", "lambda")
-            k = 0.0
-            for p in params:
-                key = f"{prefix}sensitivity/{layer}/{p}"
-                if key not in f:
-                    raise CrustgfError(f"{gf.path}: no /{key}: solve with --sensitivity {layer} "
-                                       "(or [solver] sensitivity) to use --structure-uncertainty")
-                value = np.asarray(f[key][()], dtype=float)
-                if not np.isfinite(value).all():
-                    raise CrustgfError(f"{gf.path}: /{key} is not complete; run `crustgf solve` again")
-                k = k + float(np.asarray(gf.layers["mu" if p == "mu" else "lambda"])[i]) * value
-            out[layer] = k
+    for layer in uncertainty:
+        if layer not in names:
+            raise CrustgfError(f"--structure-uncertainty: unknown layer {layer!r} in {gf.path} "
+                               f"(layers: {', '.join(names)})")
+        i = names.index(layer)
+        k = 0.0
+        for p in ("mu",) if scaling == "mu" else ("mu", "lambda"):
+            key = f"{prefix}sensitivity/{layer}/{p}"
+            if (layer, p) not in gf.sensitivity:
+                raise CrustgfError(f"{gf.path}: no /{key}: solve with --sensitivity {layer} "
+                                   "(or [solver] sensitivity) to use --structure-uncertainty")
+            value = gf.sensitivity[(layer, p)]
+            if not np.isfinite(value).all():
+                raise CrustgfError(f"{gf.path}: /{key} is not complete; run `crustgf solve` again")
+            k = k + float(np.asarray(gf.layers["mu" if p == "mu" else "lambda"])[i]) * value
+        out[layer] = k
     return out
 
 
@@ -86,19 +82,3 @@ def prediction_covariance(kernels: dict, uncertainty: dict, slip: np.ndarray, ro
         cols.append(uncertainty[layer] * v)
     K = np.stack(cols, axis=1)
     return K @ K.T
-
-
-def invert_with_structure_uncertainty(gf, data, uncertainty: dict, data_path="data", scaling: str = "mu",
-                                      iterations: int = ITERATIONS, **options):
-    """Slip inverted with Cd + Cp(m) (module doc); returns (InversionResult, Cp of the last pass)."""
-    from crustgf.inversion.invert import invert_slip, station_rows
-
-    kernels = load_kernels(gf, uncertainty, scaling)
-    rows = station_rows(gf, data, data_path)
-    observed = np.isfinite(data.values)
-    result = invert_slip(gf, data, data_path, **options)
-    cp = None
-    for _ in range(iterations):
-        cp = prediction_covariance(kernels, uncertainty, result.slip, rows, observed)
-        result = invert_slip(gf, data, data_path, prediction_covariance=cp, **options)
-    return result, cp
