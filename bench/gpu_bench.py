@@ -40,10 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 from numba import config, cuda  # noqa: E402
 
-from crustgf.solvers.cuda.block_pcg import solve  # noqa: E402
+from crustgf.solvers.block_pcg import solve  # noqa: E402
 from crustgf.fem.boxmesh import box_tet10, fixed_box_nodes, free_dofs_from_fixed_nodes  # noqa: E402
 from crustgf.solvers.cuda.device_ops import DeviceOps  # noqa: E402
-from crustgf.solvers.cuda.preconditioner import make_preconditioner  # noqa: E402
+from crustgf.solvers.choose import make_preconditioner  # noqa: E402
 from crustgf.solvers.cuda.problem_data import prepare  # noqa: E402
 from crustgf.solvers.cuda.vector_kernels import copy_cast, grid  # noqa: E402
 

@@ -30,7 +30,7 @@ VARIANTS = {  # name: CpuMultigrid options
 def main(argv=None):
     import crustgf.greens.operator as greens
     from crustgf.io.modelfile import read_model
-    from crustgf.solvers.cpu_multigrid import CpuMultigrid
+    from crustgf.solvers.cpu.multigrid import CpuMultigrid
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("model")

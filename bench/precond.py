@@ -25,10 +25,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crustgf.solvers.cuda.block_pcg import block_pcg  # noqa: E402
+from crustgf.solvers.block_pcg import block_pcg  # noqa: E402
 from crustgf.fem.boxmesh import box_tet10, fixed_box_nodes, free_dofs_from_fixed_nodes  # noqa: E402
 from crustgf.solvers.cuda.host_ops import HostOps  # noqa: E402
-from crustgf.solvers.cuda.preconditioner import make_preconditioner  # noqa: E402
+from crustgf.solvers.choose import make_preconditioner  # noqa: E402
 from crustgf.solvers.cuda.problem_data import prepare, to_internal  # noqa: E402
 
 MU, LAM = 3.0e10, 3.0e10

@@ -1,4 +1,4 @@
-"""`method = "multigrid"` on the CPU (solvers/cpu_multigrid.py): the CUDA backend's block PCG and
+"""`method = "multigrid"` on the CPU (solvers/cpu/multigrid.py): the CUDA backend's block PCG and
 V-cycle on threaded Numba kernels. Checked against independent references: a sparse direct solve
 (SuperLU) of the stiffness assembled by crustgf.fem, PARDISO Green's functions of a real meshed
 model, the kernels against SciPy's products, iteration counts under refinement; bad input gives
@@ -16,9 +16,9 @@ from solve_model import build_tiny_model
 from crustgf.cli.main import main
 from crustgf.core.errors import CrustgfError
 from crustgf.fem.problem import ElasticProblem
-from crustgf.solvers import kernels as kn
+from crustgf.solvers.cpu import kernels as kn
 from crustgf.solvers.choose import choose_cpu_method, predicted_seconds
-from crustgf.solvers.cpu_multigrid import CpuMultigrid
+from crustgf.solvers.cpu.multigrid import CpuMultigrid
 from crustgf.fem.boxmesh import box_tet10, fixed_box_nodes, free_dofs_from_fixed_nodes
 
 
@@ -132,7 +132,7 @@ def test_auto_amortises_the_factorisation_over_the_gfs_asked():
 
 
 def test_direct_that_cannot_fit_is_an_error(monkeypatch):
-    from crustgf.solvers import make_cpu_solver
+    from crustgf.solvers.choose import make_cpu_solver
     from crustgf.solvers.cpu import direct as cpu_direct
 
     nodes, cells, mu, lam, fixed = _box(3)

@@ -157,7 +157,7 @@ def host_solver(nodes, cells, mu, lam, free, **kw):
 
 
 def test_lanczos_lmax_matches_dense_eigenvalue():
-    from crustgf.solvers.cuda.preconditioner import estimate_lmax
+    from crustgf.solvers.preconditioners import estimate_lmax
 
     nodes, cells, mu, lam = layered_box(2, 2, 2)
     free = free_dofs_from_fixed_nodes(len(nodes), fixed_box_nodes(nodes))

@@ -1,4 +1,4 @@
-"""The CUDA backend's multigrid preconditioner (solvers/cuda/multigrid.py): the TET10 -> TET4
+"""The CUDA backend's multigrid preconditioner (solvers/multigrid.py): the TET10 -> TET4
 transfer against independent facts (linear fields are reproduced, the Galerkin operator is the
 TET4 stiffness of crustgf.fem), its effect on CG (iteration counts nearly independent of the mesh
 size, unlike Chebyshev), solves against scipy, and the device kernels (CUDA simulator) against
@@ -15,7 +15,7 @@ from crustgf.fem.assembly import assemble_stiffness
 from crustgf.fem.problem import ElasticProblem
 from crustgf.fem.boxmesh import box_tet10, fixed_box_nodes, free_dofs_from_fixed_nodes
 from crustgf.solvers.cuda.host_ops import HostOps
-from crustgf.solvers.cuda.multigrid import p1_prolongation, p1_stiffness
+from crustgf.solvers.multigrid import p1_prolongation, p1_stiffness
 from crustgf.solvers.cuda.problem_data import prepare
 
 
@@ -135,7 +135,7 @@ def test_multigrid_cycle_on_device_equals_host_in_simulator():
     """One application of the whole preconditioner (EBE smoothing, transfers, CSR levels, dense
     coarsest) in the CUDA simulator equals the NumPy twin to float32 rounding."""
     from crustgf.solvers.cuda.device_ops import DeviceOps
-    from crustgf.solvers.cuda.multigrid import PMultigrid
+    from crustgf.solvers.multigrid import PMultigrid
 
     nodes, cells, mu, lam = layered_box(2, 1, 1)
     free = free_dofs_from_fixed_nodes(len(nodes), bottom_fixed(nodes))

@@ -7,7 +7,8 @@ import scipy.sparse.linalg as spla
 from crustgf.core.errors import CrustgfError
 from crustgf.fem.problem import ElasticProblem
 from crustgf.fem.boxmesh import box_tet4, promote_tet10
-from crustgf.solvers import make_cpu_solver, true_relative_residual
+from crustgf.solvers.choose import make_cpu_solver
+from crustgf.solvers.residual import true_relative_residual
 from crustgf.solvers.cpu.amg import rigid_body_modes
 from crustgf.solvers.cpu.direct import PardisoSolver, try_direct
 

@@ -22,8 +22,8 @@ import numpy as np
 from crustgf.core.errors import CrustgfError
 from crustgf.fem.problem import ElasticProblem
 from crustgf.fem.slipfield import build_slip_field
-from crustgf.solvers import make_cpu_solver
-from crustgf.solvers.cpu_multigrid import CpuMultigrid
+from crustgf.solvers.choose import make_cpu_solver
+from crustgf.solvers.cpu.multigrid import CpuMultigrid
 from crustgf.fem.splitnode import hanging_incidences, jump_operator
 from crustgf.fem.stations import interpolation_matrix, locate_points, station_jump_matrix
 

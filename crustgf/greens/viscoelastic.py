@@ -38,8 +38,9 @@ from crustgf.fem.maxwell import (
 )
 from crustgf.greens.operator import GreenResult
 from crustgf.fem.slipfield import build_slip_field
-from crustgf.solvers import make_cpu_solver, true_relative_residual
-from crustgf.solvers.kernels import csr_matmat
+from crustgf.solvers.choose import make_cpu_solver
+from crustgf.solvers.residual import true_relative_residual
+from crustgf.solvers.cpu.kernels import csr_matmat
 from crustgf.fem.splitnode import hanging_incidences, jump_operator
 from crustgf.fem.stations import interpolation_matrix, locate_points, station_jump_matrix
 from crustgf.config.viscoelastic import ViscoelasticOptions, viscoelastic_of_config_text

@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from crustgf.core.errors import CrustgfError
+from crustgf.solvers import preconditioners as pc
 
 # seconds per the module docstring's cost model
 DIRECT_FACTOR_S = 210.0  # F
@@ -78,3 +79,47 @@ def choose_cpu_method(problem, method: str, n_solves: int):
         problem.release_stiffness()  # multigrid assembles its own (renumbered) operator
         return "multigrid", None
     return "amg-cg", None
+
+
+def make_cpu_solver(K, nodes_free=None, method="auto", rtol=1e-8, max_iterations=5000, verbose=False):
+    """A CPU solver for the SPD reduced stiffness K: 'direct' (PARDISO), 'amg-cg' or 'auto'.
+
+    nodes_free: (n_free/3, 3) coordinates of the free nodes (rigid-body modes for AMG)."""
+    from crustgf.solvers.cpu.amg import AmgBlockCG
+    from crustgf.solvers.cpu.direct import fitting_direct, try_direct
+
+    if method == "auto":
+        direct = try_direct(K)
+        if direct is not None:
+            return direct.factorize()
+        method = "amg-cg"
+    if method == "direct":
+        return fitting_direct(K).factorize()
+    if method in ("amg-cg", "amg"):
+        return AmgBlockCG(K, nodes_free, rtol=rtol, max_iterations=max_iterations)
+    from crustgf.core.errors import CrustgfError
+
+    if method == "multigrid":  # it needs the mesh, not only K
+        raise CrustgfError("solver.method = \"multigrid\" needs the mesh: use GreenSolver or "
+                           "crustgf.solvers.cpu.multigrid.CpuMultigrid.from_problem")
+    raise CrustgfError(f"solver.method: unknown CPU method {method!r} (auto, direct or amg-cg)")
+
+
+DEFAULT_DEGREE = {"chebyshev": 4, "multigrid": 2}
+
+
+def make_preconditioner(ops, name="multigrid", degree=None, ratio=30.0):
+    """degree: of the Chebyshev polynomial ('chebyshev', default 4) or of the fine-level
+    smoother ('multigrid', default 2); see bench/precond.py for the iteration counts behind them."""
+    degree = DEFAULT_DEGREE.get(name, 1) if degree is None else degree
+    if name == "multigrid":
+        from crustgf.solvers.multigrid import PMultigrid
+
+        return PMultigrid(ops, degree=degree, ratio=ratio)
+    if name == "jacobi":
+        return pc.Jacobi(ops, "point")
+    if name == "block-jacobi":
+        return pc.Jacobi(ops, "block")
+    if name == "chebyshev":
+        return pc.Chebyshev(ops, degree=degree, ratio=ratio)
+    raise ValueError(f"unknown preconditioner {name!r} (jacobi, block-jacobi, chebyshev, multigrid)")

@@ -15,8 +15,8 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 
 from crustgf.core.errors import CrustgfError
-from crustgf.solvers import true_relative_residual
-from crustgf.solvers.kernels import csr_matmat
+from crustgf.solvers.residual import true_relative_residual
+from crustgf.solvers.cpu.kernels import csr_matmat
 
 
 def rigid_body_modes(coords: np.ndarray) -> np.ndarray:

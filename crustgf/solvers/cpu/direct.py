@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from crustgf.core.errors import CrustgfError
-from crustgf.solvers import true_relative_residual
+from crustgf.solvers.residual import true_relative_residual
 
 # above this many dofs auto never tries the direct solver (factor time grows ~n^2: ~4 min at 1M
 # dofs on 2 cores, so ~35 min at 3M; still cheaper than AMG CG once there are hundreds of GFs)

@@ -2,9 +2,10 @@
 
 Modules: tet10 (element math, NumPy), reorder (RCM, element colouring), problem_data (host-side
 preparation), ebe_kernels / vector_kernels / csr_kernels (CUDA kernels), device_ops / host_ops
-(the same operations on the GPU and with NumPy), preconditioner (Jacobi, Chebyshev), multigrid
-(the default TET10 -> TET4 -> AMG V-cycle), block_pcg (the driver), solver
-(CudaBlockPCG, the `.solve(B)` interface); synthetic box meshes are in crustgf.fem.boxmesh.
+(the same operations on the GPU and with NumPy), solver (CudaBlockPCG, the `.solve(B)` interface).
+The algorithm itself is machine-independent: crustgf.solvers.block_pcg (the driver),
+crustgf.solvers.preconditioners and crustgf.solvers.multigrid (the default TET10 -> TET4 -> AMG
+V-cycle); synthetic box meshes are in crustgf.fem.boxmesh.
 numba.cuda is imported only by the modules that launch kernels.
 """
 

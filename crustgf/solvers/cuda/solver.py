@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from crustgf.solvers.cuda.block_pcg import solve
-from crustgf.solvers.cuda.preconditioner import make_preconditioner
+from crustgf.solvers.block_pcg import solve
+from crustgf.solvers.choose import make_preconditioner
 from crustgf.solvers.cuda.problem_data import from_internal, prepare, to_internal
 
 

@@ -29,7 +29,7 @@ import scipy.sparse as sp
 
 from crustgf.fem.assembly import assemble_stiffness
 from crustgf.solvers.cpu.amg import AmgVCycle, rigid_body_modes
-from crustgf.solvers.cuda.preconditioner import Chebyshev, chebyshev_coefficients
+from crustgf.solvers.preconditioners import Chebyshev, chebyshev_coefficients
 from crustgf.solvers.cuda.problem_data import MeshData
 from crustgf.solvers.cuda.tet10 import EDGES
 

@@ -38,7 +38,7 @@ def csr_matmat(A, X):
     return Y[:, 0] if squeeze else Y
 
 
-# --- block-vector kernels of the CPU multigrid solver (cpu_multigrid.CpuOps). Block vectors are
+# --- block-vector kernels of the CPU multigrid solver (crustgf.solvers.cpu.multigrid.CpuOps). Block vectors are
 # C-order (n, k): a row's k columns are contiguous, so the inner loops over columns vectorise and
 # a matrix entry is read once for all k right-hand sides. Rows are cut into CHUNKS chunks
 # (prange over chunks), so per-chunk scratch is allocated once, not per row.

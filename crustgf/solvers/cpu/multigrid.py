@@ -1,8 +1,8 @@
 """`method = "multigrid"` on the CPU: the GPU backend's block PCG with its TET10 -> TET4 ->
 smoothed-aggregation V-cycle, run on Numba-parallel CPU kernels.
 
-One algorithm, two machines: the driver (cuda/block_pcg.py) and the preconditioner
-(cuda/multigrid.py) are written against an `ops` object; on the GPU that is DeviceOps (EBE
+One algorithm, two machines: the driver (solvers/block_pcg.py) and the preconditioner
+(solvers/multigrid.py) are written against an `ops` object; on the GPU that is DeviceOps (EBE
 kernels), here CpuOps: the TET10 stiffness assembled once (crustgf.fem, in the solver's internal
 RCM numbering, fixed rows and columns zeroed) and stored as 3x3 node blocks, applied to whole
 blocks of right-hand sides by threaded Numba kernels (kernels.py). Assembled, not element by
@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from crustgf.core.errors import CrustgfError
-from crustgf.solvers import kernels as kn
+from crustgf.solvers.cpu import kernels as kn
 from crustgf.solvers.cuda.host_ops import HostOps
 from crustgf.solvers.cuda.problem_data import MeshData, from_internal, prepare, to_internal
 
@@ -135,7 +135,7 @@ class CpuMultigrid:
                  preconditioner="multigrid", degree=None, recycle=0, low_precision=True):
         """recycle: keep up to this many earlier solutions for initial guesses (initial_guess.py;
         0: off). low_precision False: the preconditioner in float64 (for comparisons)."""
-        from crustgf.solvers.cuda.preconditioner import make_preconditioner
+        from crustgf.solvers.choose import make_preconditioner
 
         cells = np.asarray(cells)
         if cells.ndim != 2 or cells.shape[1] != 10:
@@ -162,7 +162,7 @@ class CpuMultigrid:
         return cls(problem.nodes, problem.cells, problem.mu, problem.lam, problem.free_dofs, **options)
 
     def solve(self, B):
-        from crustgf.solvers.cuda.block_pcg import solve
+        from crustgf.solvers.block_pcg import solve
 
         B = np.asarray(B, dtype=np.float64)
         squeeze = B.ndim == 1

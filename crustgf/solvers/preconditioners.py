@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from crustgf.solvers.cuda.block_pcg import block_pcg
+from crustgf.solvers.block_pcg import block_pcg
 
 SAFETY = 1.1
 
@@ -99,23 +99,3 @@ class Chebyshev:
 
     def apply(self, r, z):
         self.ops.copy_cast(self.smooth(r), z)
-
-
-DEFAULT_DEGREE = {"chebyshev": 4, "multigrid": 2}
-
-
-def make_preconditioner(ops, name="multigrid", degree=None, ratio=30.0):
-    """degree: of the Chebyshev polynomial ('chebyshev', default 4) or of the fine-level
-    smoother ('multigrid', default 2); see bench/precond.py for the iteration counts behind them."""
-    degree = DEFAULT_DEGREE.get(name, 1) if degree is None else degree
-    if name == "multigrid":
-        from crustgf.solvers.cuda.multigrid import PMultigrid
-
-        return PMultigrid(ops, degree=degree, ratio=ratio)
-    if name == "jacobi":
-        return Jacobi(ops, "point")
-    if name == "block-jacobi":
-        return Jacobi(ops, "block")
-    if name == "chebyshev":
-        return Chebyshev(ops, degree=degree, ratio=ratio)
-    raise ValueError(f"unknown preconditioner {name!r} (jacobi, block-jacobi, chebyshev, multigrid)")
