@@ -34,8 +34,6 @@ def _load_config_declared(config_path: Path):
 
     declare_inputs(config_path)
     cfg = load_config(config_path)  # first: config errors are fast and need nothing else
-    for w in cfg.warnings:
-        click.echo(f"Warning: {w}", err=True)
     for p in cfg.files:
         declare_inputs(p)
     return cfg
@@ -56,6 +54,8 @@ def mesh_command(config_path: Path, output: Path, quiet: bool = False, force: bo
     atomically (with its Xdmf sidecar)."""
     cfg = _load_config_declared(config_path)
     _declare_model_output(output)
+    for w in cfg.warnings:  # after the checks that end the command: an error stays one line
+        click.echo(f"Warning: {w}", err=True)
 
     from crustgf.mesh.estimate import check_mesh_size
 
@@ -119,7 +119,7 @@ def run_command(config_path: Path, output: Path, options: dict, quiet: bool = Fa
     """Mesh (unless the model beside the output was built from the same config text and the same
     input files) and solve. Options, output folder and the model's freshness are checked first."""
     from crustgf.greens.journal import journal_path
-    from crustgf.greens.run import check_solve_options
+    from crustgf.greens.options import check_solve_options
 
     output = Path(output)
     cfg = _load_config_declared(config_path)

@@ -21,10 +21,8 @@ import json
 import signal
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 
-from crustgf.config.schema import BACKENDS, METHODS, SolverOptions
 from crustgf.greens.dispatch import SolverSpec, make_tasks, open_dispatcher
 from crustgf.greens.dispatch import worker as worker_state
 from crustgf.core.errors import CrustgfError
@@ -34,13 +32,13 @@ from crustgf.io.gffile import (SolveState, Structure, header_from_model, read_so
                      write_gf_file)
 from crustgf.greens.journal import Journal, journal_path
 from crustgf.core.progress import Progress
-from crustgf.config.variants import apply_variant, solver_table_from_config_text, variants_from_config_text
+from crustgf.config.variants import apply_variant, variants_from_config_text
+from crustgf.greens.options import check_model_values, check_solve_options
 
 FLUSH_SECONDS = 30.0
 EXIT_NOT_CONVERGED = 2
 EXIT_INTERRUPTED = 130
 COMPONENT_NAMES = ("strike-slip", "dip-slip")
-_CHOICES = {"backend": BACKENDS, "method": METHODS}
 
 
 @guarded
@@ -96,62 +94,6 @@ def check_paths(model_path: Path, out_path: Path) -> None:
     declare_inputs(model_path, model_path.with_suffix(".xdmf"))
     check_output_folder(out_path)
     declare_outputs(out_path, journal_path(out_path))
-
-
-def check_model_values(model, path) -> None:
-    """Finite node coordinates and finite, positive material values (a damaged or hand-made model)."""
-    import numpy as np
-
-    t = model.layers
-    if not np.all(np.isfinite(model.nodes)):
-        n = int((~np.isfinite(model.nodes)).any(axis=1).sum())
-        raise CrustgfError(f"{path}: {n} mesh nodes have coordinates that are not finite numbers (NaN or "
-                           "inf); rebuild the model (crustgf mesh CONFIG -o MODEL)")
-    for name in ("vp", "vs", "density"):
-        v = np.asarray(getattr(t, name), dtype=float)
-        if not np.all(np.isfinite(v) & (v > 0)):
-            raise CrustgfError(f"{path}: layer {name} values {v.tolist()} are not all finite and > 0; "
-                               "rebuild the model (crustgf mesh CONFIG -o MODEL)")
-
-
-def check_solve_options(config_text: str, cli_options: dict) -> dict:
-    """resolve_options, then what can be checked before any output exists: a CUDA GPU for
-    --backend cuda (when solving here), a reachable --scheduler."""
-    opts = resolve_options(config_text, cli_options)
-    if opts["scheduler"] is not None:
-        from crustgf.greens.dispatch.dask import check_scheduler_address
-
-        check_scheduler_address(opts["scheduler"])
-    elif opts["backend"] == "cuda":
-        from crustgf.solvers.backend import resolve_backend
-
-        resolve_backend("cuda")  # CrustgfError naming the reason when no GPU is usable
-    return opts
-
-
-def resolve_options(config_text: str, cli_options: dict) -> dict:
-    """Solver options: SolverOptions defaults < config [solver] < command line; plus workers/scheduler."""
-    opts = asdict(SolverOptions())
-    table = solver_table_from_config_text(config_text)
-    opts.update({k: v for k, v in table.items() if k in opts})
-    opts.update({k: v for k, v in cli_options.items() if k in opts and v is not None})
-    opts["workers"] = cli_options.get("workers")
-    opts["scheduler"] = cli_options.get("scheduler")
-    for key, allowed in _CHOICES.items():
-        if opts[key] not in allowed:
-            raise CrustgfError(f"--{key}: must be one of {', '.join(allowed)}, got {opts[key]!r}")
-    if not (isinstance(opts["batch"], int) and opts["batch"] >= 1):
-        raise CrustgfError(f"--batch: must be an integer >= 1, got {opts['batch']!r}")
-    if not 0.0 < float(opts["rtol"]) < 1.0:
-        raise CrustgfError(f"--rtol: must be in (0, 1), got {opts['rtol']!r}")
-    if not (isinstance(opts["max_iterations"], int) and opts["max_iterations"] >= 1):
-        raise CrustgfError(f"--max-iterations: must be an integer >= 1, got {opts['max_iterations']!r}")
-    if opts["workers"] is not None and opts["scheduler"] is not None:
-        raise CrustgfError("--workers and --scheduler: give at most one of them")
-    if opts["workers"] is not None and opts["workers"] < 1:
-        raise CrustgfError(f"--workers: must be >= 1, got {opts['workers']}")
-    opts["rtol"] = float(opts["rtol"])
-    return opts
 
 
 def structures_of(model) -> list[Structure]:
