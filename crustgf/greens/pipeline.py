@@ -54,12 +54,12 @@ def mesh_command(config_path: Path, output: Path, quiet: bool = False, force: bo
     atomically (with its Xdmf sidecar)."""
     cfg = _load_config_declared(config_path)
     _declare_model_output(output)
-    for w in cfg.warnings:  # after the checks that end the command: an error stays one line
-        click.echo(f"Warning: {w}", err=True)
 
     from crustgf.mesh.estimate import check_mesh_size
 
     check_mesh_size(cfg, force=force)
+    for w in cfg.warnings:  # after the checks that end the command: an error stays one line
+        click.echo(f"Warning: {w}", err=True)
 
     from crustgf.cli.info import model_summary
     from crustgf.mesh import build_model
