@@ -27,11 +27,12 @@ KM = 1e3
 
 
 def run(L_km, radii, size_fault=2.5, size_max=40.0):
+    from test_okada import MU, NU, RHO, cutde_rectangles
+
     from crustgf.config.schema import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
+    from crustgf.geometry.frames import rectangle_corners
     from crustgf.greens.operator import GreenSolver
     from crustgf.mesh import build_model
-    from crustgf.geometry.frames import rectangle_corners
-    from test_okada import MU, NU, RHO, cutde_rectangles
 
     vs = np.sqrt(MU / RHO)
     vp = vs * np.sqrt((2 - 2 * NU) / (1 - 2 * NU))

@@ -40,10 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 from numba import config, cuda  # noqa: E402
 
-from crustgf.solvers.block_pcg import solve  # noqa: E402
 from crustgf.fem.boxmesh import box_tet10, fixed_box_nodes, free_dofs_from_fixed_nodes  # noqa: E402
-from crustgf.solvers.cuda.device_ops import DeviceOps  # noqa: E402
+from crustgf.solvers.block_pcg import solve  # noqa: E402
 from crustgf.solvers.choose import make_preconditioner  # noqa: E402
+from crustgf.solvers.cuda.device_ops import DeviceOps  # noqa: E402
 from crustgf.solvers.cuda.problem_data import prepare  # noqa: E402
 from crustgf.solvers.cuda.vector_kernels import copy_cast, grid  # noqa: E402
 
@@ -119,9 +119,9 @@ def bench_size(report, n, blocks, bandwidth, args, budget):
         for k in blocks:
             x = ops.from_host(rng.standard_normal((ndof, k)) * data.mask[:, None])
             y = ops.empty(k)
-            sec = timed(lambda: ops.apply(x, y), args.repeats)
+            sec = timed(lambda ops=ops, x=x, y=y: ops.apply(x, y), args.repeats)
             x32, y32 = ops.empty(k, low=True), ops.empty(k, low=True)
-            sec32 = timed(lambda: ops.apply_low(x32, y32), args.repeats)
+            sec32 = timed(lambda ops=ops, x32=x32, y32=y32: ops.apply_low(x32, y32), args.repeats)
             frac = ebe_bytes(ne, ndof, k, 8) / sec / bandwidth
             frac32 = ebe_bytes(ne, ndof, k, 4) / sec32 / bandwidth
             report(f"EBE {label:6s} k={k:2d}: f64 {sec * 1e3:8.2f} ms {ndof * k / sec / 1e9:7.3f} GDOF/s "

@@ -129,7 +129,8 @@ def main():
             ref, ref_name, diff = u, method, "reference"
         else:
             diff = f"vs {ref_name} {np.abs(u - ref).max() / np.abs(ref).max():.1e}"
-        lines.append(f"{r['method']:<10} dofs {r['n_dof']:>8} setup {r['setup_s']:7.1f} s  solve {r['solve_s']:8.1f} s  "
+        lines.append(f"{r['method']:<10} dofs {r['n_dof']:>8} setup {r['setup_s']:7.1f} s  "
+                     f"solve {r['solve_s']:8.1f} s  "
                      f"per GF {r['per_gf_s']:6.2f} s (solve only {r['solve_per_gf_s']:6.2f} s)  "
                      f"peak {r['peak_rss_gb']:5.1f} GB  it max {r['iterations']} mean {r['mean_iterations']:.1f}  "
                      f"max res {r['max_residual']:.1e}  GFs {diff}")

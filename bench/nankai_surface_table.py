@@ -60,7 +60,8 @@ def main():
     before, after = load(a.before), load(a.after)
     jb, ja = nearest_subfault(before, *TARGET), nearest_subfault(after, *TARGET)
     lines = [model_line("before", a.before), model_line("after ", a.after),
-             f"subfault nearest {TARGET}: before #{jb} centroid depth {-before.subfaults.centroid[jb, 2] / 1e3:.1f} km, "
+             f"subfault nearest {TARGET}: before #{jb} centroid depth "
+             f"{-before.subfaults.centroid[jb, 2] / 1e3:.1f} km, "
              f"area {before.subfaults.area[jb] / 1e6:.0f} km2; after #{ja} depth "
              f"{-after.subfaults.centroid[ja, 2] / 1e3:.1f} km, area {after.subfaults.area[ja] / 1e6:.0f} km2",
              "",
@@ -73,7 +74,8 @@ def main():
         ub, ua = before.displacement[ib, :, jb, 1], after.displacement[ia, :, ja, 1]
         wb, wa = before.displacement[ib, :, :, 1].sum(axis=1), after.displacement[ia, :, :, 1].sum(axis=1)
         f = lambda u: " ".join(f"{v:+.4f}" for v in u)  # noqa: E731
-        lines.append(f"{name:7s} {before.station_positions[ib, 2] / 1e3:8.3f} {after.station_positions[ia, 2] / 1e3:8.3f} | "
+        lines.append(f"{name:7s} {before.station_positions[ib, 2] / 1e3:8.3f} "
+                     f"{after.station_positions[ia, 2] / 1e3:8.3f} | "
                      f"{f(ub)} -> {f(ua)} | {f(wb)} -> {f(wa)}")
     text = "\n".join(lines)
     print(text)

@@ -25,10 +25,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crustgf.solvers.block_pcg import block_pcg  # noqa: E402
 from crustgf.fem.boxmesh import box_tet10, fixed_box_nodes, free_dofs_from_fixed_nodes  # noqa: E402
-from crustgf.solvers.cuda.host_ops import HostOps  # noqa: E402
+from crustgf.solvers.block_pcg import block_pcg  # noqa: E402
 from crustgf.solvers.choose import make_preconditioner  # noqa: E402
+from crustgf.solvers.cuda.host_ops import HostOps  # noqa: E402
 from crustgf.solvers.cuda.problem_data import prepare, to_internal  # noqa: E402
 
 MU, LAM = 3.0e10, 3.0e10
@@ -89,7 +89,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--boxes", default="4,8,16", help="cubes per side of the box ladder ('' for none)")
     ap.add_argument("--model", action="append", default=[], help="a crustgf model file (repeatable)")
-    ap.add_argument("--precond", default="jacobi,block-jacobi,chebyshev:4,chebyshev:8,multigrid:1,multigrid:2,multigrid:3")
+    ap.add_argument("--precond",
+                    default="jacobi,block-jacobi,chebyshev:4,chebyshev:8,multigrid:1,multigrid:2,multigrid:3")
     ap.add_argument("-k", type=int, default=4, help="right-hand sides")
     ap.add_argument("--rtol", type=float, default=1e-8)
     ap.add_argument("--out", help="also write the report to this file")

@@ -3,7 +3,8 @@
 GF file: `crustgf run crustgf/configs/nankai-coarse-cp.toml -o GF.h5` (coarse Nankai model; reference +
 upper/lower crust velocities -+10 %; kernels of those two layers for every structure). Synthetic
 data: the 1946 Nankai slip (Baba et al. 2002) through the REFERENCE GFs (1 mm sigmas, no noise, as
-in `crustgf ensemble`; --noise-mm adds Gaussian noise). Each structure's GFs invert them (crustgf.inversion.invert, ABIC):
+in `crustgf ensemble`; --noise-mm adds Gaussian noise). Each structure's GFs invert them
+(crustgf.inversion.invert, ABIC):
   plain       Cd only
   cp_mu       Cd + Cp, Cp from mu dG/dmu (lambda held), relative std STD for each kernel layer
   cp_moduli   the same with mu and lambda scaled together (what a velocity change does)
@@ -31,11 +32,10 @@ def main(argv=None):
     import h5py
 
     from crustgf.inversion.ensemble import resolved_subfaults, shear_modulus_at, slip_metrics
-    from crustgf.io.gfread import load_greens_functions
-    from crustgf.inversion.invert import invert_slip
+    from crustgf.inversion.invert import invert_slip, invert_with_structure_uncertainty
     from crustgf.inversion.slipmodels import NANKAI_1946
-    from crustgf.inversion.invert import invert_with_structure_uncertainty
     from crustgf.inversion.synth import StationData, add_noise, forward, slip_from_model
+    from crustgf.io.gfread import load_greens_functions
 
     ap = argparse.ArgumentParser()
     ap.add_argument("gf")

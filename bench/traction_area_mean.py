@@ -31,7 +31,8 @@ def main(argv=None):
     ap.add_argument("--out", default=None)
     a = ap.parse_args(argv)
     lines = ["# self traction of the middle subfault (MPa/m), 15 x 6 km fault in 3 x 1 subfaults, TET10",
-             "# h_km  strike: disk_mean whole_area_mean cutde_disk_mean  dip: disk_mean whole_area_mean cutde_disk_mean"]
+             "# h_km  strike: disk_mean whole_area_mean cutde_disk_mean  "
+             "dip: disk_mean whole_area_mean cutde_disk_mean"]
     print("\n".join(lines), flush=True)
     real = ft.receiver_radius
     try:

@@ -47,11 +47,11 @@ def main(argv=None):
     p.add_argument("--results", type=Path, default=ROOT / "bench" / "results")
     a = p.parse_args(argv)
 
-    from crustgf.io.gffile import SolveState, Structure, header_from_model, write_gf_file
-    from crustgf.greens.operator import GreenSolver
-    from crustgf.io.modelfile import file_sha256, read_model
     from crustgf.config.viscoelastic import YEAR
+    from crustgf.greens.operator import GreenSolver
     from crustgf.greens.viscoelastic import ViscoelasticSolver, viscoelastic_options
+    from crustgf.io.gffile import SolveState, Structure, header_from_model, write_gf_file
+    from crustgf.io.modelfile import file_sha256, read_model
 
     lines = []
 
@@ -63,7 +63,8 @@ def main(argv=None):
     if model_path is None:
         model_path = a.gf.with_name("nankai-coarse-viscous.model.h5")
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "crustgf.cli.main", "mesh", str(CONFIG), "-o", str(model_path), "--quiet"],
+        subprocess.run([sys.executable, "-m", "crustgf.cli.main", "mesh", str(CONFIG), "-o", str(model_path),
+                        "--quiet"],
                        check=True, cwd=ROOT)
         say(f"mesh: {time.perf_counter() - t:.1f} s")
     model = read_model(model_path)
@@ -144,7 +145,8 @@ def main(argv=None):
     sf = int(chosen[np.argmin(dist[chosen])])
     show = [n for n in ("KMA01", "KMC09", "KME20", "MRA01", "MRF22") if n in names]
     land = np.flatnonzero(~donet)
-    near = land[np.argsort(np.linalg.norm(model.station_positions[land, :2] - model.subfaults.centroid[sf, :2], axis=1))]
+    dist = np.linalg.norm(model.station_positions[land, :2] - model.subfaults.centroid[sf, :2], axis=1)
+    near = land[np.argsort(dist)]
     show += [names[i] for i in (near[0], near[len(near) // 4], near[len(near) // 2], near[-1])]
     say(f"dip-slip (+1 m, reverse) on subfault {sf} (depth {-model.subfaults.centroid[sf, 2] / 1e3:.1f} km): "
         "east, north, up in mm per m of slip")

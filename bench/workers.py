@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 def main():
     from run import CASES, make_model
 
-    from crustgf.io.modelfile import write_model
     from crustgf.greens.run import solve_greens_functions
+    from crustgf.io.modelfile import write_model
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--case", default="300k", choices=sorted(CASES))

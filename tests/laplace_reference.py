@@ -51,13 +51,13 @@ def stehfest_history(model, viscosity: dict, times, jobs, n: int = 12):
     hanging-wall incidences and the station operators are built once."""
     from crustgf.fem.problem import ElasticProblem
     from crustgf.fem.slipfield import build_slip_field
-    from crustgf.solvers.cpu.direct import PardisoSolver
     from crustgf.fem.splitnode import hanging_incidences, jump_operator
     from crustgf.fem.stations import (
         interpolation_matrix,
         locate_points,
         station_jump_matrix,
     )
+    from crustgf.solvers.cpu.direct import PardisoSolver
 
     mat = np.asarray(model.cell_material, dtype=np.int64)
     slip = build_slip_field(model)

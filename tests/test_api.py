@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gf_fixtures import halfspace_gf, standard_case
 
 import crustgf
-from gf_fixtures import halfspace_gf, standard_case
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -16,8 +16,8 @@ import pytest
 from crustgf.config.load import load_config
 from crustgf.config.schema import GridFault, Layer, RectangleFault, apply_variant
 from crustgf.core.errors import ConfigError
-from crustgf.geometry.projection import Projection
 from crustgf.core.tables import TableError, read_station_file, read_table
+from crustgf.geometry.projection import Projection
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_config import DELETE, base_config, edit, grid_config, plane_grid_xy, write_config
 
 from crustgf.cli.main import main
-from test_config import DELETE, base_config, edit, grid_config, plane_grid_xy, write_config
 
 ROOT = Path(__file__).resolve().parents[1]
 

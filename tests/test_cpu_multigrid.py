@@ -15,11 +15,11 @@ from solve_model import build_tiny_model
 
 from crustgf.cli.main import main
 from crustgf.core.errors import CrustgfError
-from crustgf.fem.problem import ElasticProblem
-from crustgf.solvers.cpu import kernels as kn
-from crustgf.solvers.choose import choose_cpu_method, predicted_seconds
-from crustgf.solvers.cpu.multigrid import CpuMultigrid
 from crustgf.fem.boxmesh import box_tet10, fixed_box_nodes, free_dofs_from_fixed_nodes
+from crustgf.fem.problem import ElasticProblem
+from crustgf.solvers.choose import choose_cpu_method, predicted_seconds
+from crustgf.solvers.cpu import kernels as kn
+from crustgf.solvers.cpu.multigrid import CpuMultigrid
 
 
 def _box(n, layered=True):
@@ -149,8 +149,8 @@ def test_cpu_multigrid_on_the_coarse_nankai_model_matches_pardiso(tmp_path):
     from pathlib import Path
 
     from crustgf.greens.operator import GreenSolver
-    from crustgf.io.modelfile import read_model
     from crustgf.greens.pipeline import mesh_command
+    from crustgf.io.modelfile import read_model
 
     config = Path(__file__).resolve().parents[1] / "crustgf" / "configs" / "nankai-coarse.toml"
     mesh_command(config, tmp_path / "model.h5", quiet=True)

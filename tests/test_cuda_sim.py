@@ -11,10 +11,10 @@ import scipy.sparse.linalg as spl
 
 from crustgf.core.errors import CrustgfError
 from crustgf.fem.assembly import assemble_stiffness
+from crustgf.fem.boxmesh import box_tet10, distort, fixed_box_nodes, free_dofs_from_fixed_nodes
 from crustgf.fem.elements import element_stiffness
 from crustgf.fem.problem import ElasticProblem
 from crustgf.solvers import backend
-from crustgf.fem.boxmesh import box_tet10, distort, fixed_box_nodes, free_dofs_from_fixed_nodes
 from crustgf.solvers.cuda.problem_data import prepare
 from crustgf.solvers.cuda.reorder import make_ordering
 from crustgf.solvers.cuda.tet10 import element_geometry, element_matrices

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from solver_double import expected, make_spec
 
+from crustgf.core.errors import CrustgfError
 from crustgf.greens.dispatch import InProcessDispatcher, make_tasks, open_dispatcher
 from crustgf.greens.dispatch.worker import KILL_ONCE_ENV, clear_cache
-from crustgf.core.errors import CrustgfError
-from solver_double import expected, make_spec
 
 
 def _all_jobs(n_subfaults):
@@ -51,9 +51,10 @@ def test_in_process_results_and_one_build_per_spec(tmp_path, monkeypatch):
 def test_a_process_keeps_one_solver_and_releases_the_previous_one(tmp_path, monkeypatch):
     """Structures come one after another: switching builds the new solver after releasing the old
     one (PARDISO memory), so an ensemble of variants never holds two factors at once."""
+    from solver_double import FakeSolver
+
     from crustgf.greens.dispatch import worker
     from crustgf.mesh.model import LayerTable
-    from solver_double import FakeSolver
 
     clear_cache()
     FakeSolver.released.clear()
@@ -74,9 +75,10 @@ def test_a_process_keeps_one_solver_and_releases_the_previous_one(tmp_path, monk
 def test_a_solver_in_use_by_another_thread_is_released_only_when_it_is_done(monkeypatch, tmp_path):
     """A Dask worker with several threads may still be solving the last batch of one structure
     while another thread starts the next: the old solver must not be freed under it."""
+    from solver_double import FakeSolver
+
     from crustgf.greens.dispatch import worker
     from crustgf.mesh.model import LayerTable
-    from solver_double import FakeSolver
 
     clear_cache()
     FakeSolver.released.clear()

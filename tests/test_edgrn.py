@@ -2,7 +2,8 @@
 wavenumber-integration code no one here wrote (binaries from the pygrnwang wheel; driver in
 edgrn_reference.py).
 
-The model is a soft 4 km upper layer over a stiffer half-space (shear moduli 0.92e10 and 3.6e10 Pa, Poisson's ratios 0.31 and 0.25);
+The model is a soft 4 km upper layer over a stiffer half-space (shear moduli 0.92e10 and 3.6e10 Pa,
+Poisson's ratios 0.31 and 0.25);
 the faults cross the interface or lie below it. Before trusting the layered mode, the driver's
 reading of EDCMP's frame, reference corner and rake is checked against cutde on EDCMP's homogeneous
 (Okada) mode, and EDGRN's layered machinery on a "layered" model whose layers are all the same.
@@ -10,7 +11,6 @@ reading of EDCMP's frame, reference corner and rake is checked against cutde on 
 
 import numpy as np
 import pytest
-
 from edgrn_reference import edcmp_displacement, layered_greens_functions, subfault_sources
 from fe_rectangle import KM, corners_of, fe_rectangle_gfs, relative_errors, surface_grid
 from test_okada import cutde_rectangles
@@ -60,7 +60,7 @@ def fe_vs_edgrn(strike, dip, top, size_fault, work, domain=120.0, size_max=25.0)
                                    subfaults, pos[:, :2], work)
     err, total = relative_errors(fe, ref)
     homogeneous = []
-    for _, _, vp, vs, rho in LAYERS:
+    for _, _, vp, vs, _rho in LAYERS:
         nu = (vp**2 - 2 * vs**2) / (2 * (vp**2 - vs**2))
         hs = cutde_rectangles(corners_of(strike, dip, top, length, width), *subfaults, pos, nu=nu)
         homogeneous.append(relative_errors(hs, ref)[1])

@@ -8,12 +8,12 @@ import h5py
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from gf_fixtures import halfspace_gf, planar_fault, standard_case
 
 from crustgf.cli.main import main
 from crustgf.core.errors import CrustgfError
 from crustgf.io.export import export_greens_functions
 from crustgf.io.gfread import load_greens_functions
-from gf_fixtures import halfspace_gf, planar_fault, standard_case
 
 COMP = {"east": 0, "north": 1, "up": 2}
 SLIP = {"strike": 0, "dip": 1}

@@ -9,12 +9,11 @@ import h5py
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
-from crustgf.cli.main import main
-
-from crustgf.greens.journal import journal_path
 from solve_model import N_STATIONS, N_SUBFAULTS, build_tiny_model
 from test_resume import _run_until_journal
+
+from crustgf.cli.main import main
+from crustgf.greens.journal import journal_path
 
 
 @pytest.fixture(scope="module")

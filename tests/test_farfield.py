@@ -4,11 +4,10 @@ the stations; a given box too small for that gets a one-line warning with the es
 from __future__ import annotations
 
 import numpy as np
-import pytest
+from test_config import DELETE, base_config, edit, write_config
 
 from crustgf.config.load import load_config
 from crustgf.mesh import farfield
-from test_config import DELETE, base_config, edit, write_config
 
 
 def test_omitted_domain_is_sized_for_one_percent(tmp_path):
@@ -42,11 +41,12 @@ def test_small_given_domain_warns(tmp_path):
 
 def _fe_vs_cutde(domain_km=None):
     """One 10 x 5 km subfault; surface stations 8 and 40 km from it; relative error per station."""
+    from test_okada import MU, NU, RHO, cutde_rectangles
+
     from crustgf.config.schema import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
     from crustgf.geometry.frames import rectangle_corners
     from crustgf.greens.operator import GreenSolver
     from crustgf.mesh import build_model
-    from test_okada import MU, NU, RHO, cutde_rectangles
 
     KM = 1e3
     vs = np.sqrt(MU / RHO)

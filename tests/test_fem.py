@@ -6,9 +6,9 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from crustgf.fem.assembly import assemble_stiffness
+from crustgf.fem.boxmesh import box_tet4, promote_tet10
 from crustgf.fem.elements import element_stiffness
 from crustgf.fem.problem import ElasticProblem
-from crustgf.fem.boxmesh import box_tet4, promote_tet10
 
 MU, LAM = 3.0e10, 2.0e10
 
@@ -17,7 +17,8 @@ def distorted_box(order, seed=0):
     """A 3x3x2 Kuhn box with its interior vertices moved randomly (elements stay valid and affine)."""
     xs, ys, zs = np.linspace(0, 3e3, 4), np.linspace(0, 3e3, 4), np.linspace(-2e3, 0, 3)
     nodes, cells = box_tet4(xs, ys, zs)
-    inner = (nodes[:, 0] > 0) & (nodes[:, 0] < 3e3) & (nodes[:, 1] > 0) & (nodes[:, 1] < 3e3) & (nodes[:, 2] > -2e3) & (nodes[:, 2] < 0)
+    inner = ((nodes[:, 0] > 0) & (nodes[:, 0] < 3e3) & (nodes[:, 1] > 0) & (nodes[:, 1] < 3e3)
+             & (nodes[:, 2] > -2e3) & (nodes[:, 2] < 0))
     nodes = nodes.copy()
     nodes[inner] += np.random.default_rng(seed).uniform(-150, 150, (inner.sum(), 3))
     if order == 2:

@@ -6,13 +6,20 @@ import h5py
 import numpy as np
 import pytest
 
-from crustgf.greens.dispatch.tasks import BatchResult
-from crustgf.core.errors import CrustgfError
-from crustgf.io.gffile import (KIND, GFHeader, SolveState, Structure, fault_triangulation,
-                            read_solve_states, write_gf_file)
-from crustgf.greens.journal import Journal, journal_path
-from crustgf.mesh.model import LayerTable
 from crustgf.config.variants import apply_variant, solver_table_from_config_text, variants_from_config_text
+from crustgf.core.errors import CrustgfError
+from crustgf.greens.dispatch.tasks import BatchResult
+from crustgf.greens.journal import Journal, journal_path
+from crustgf.io.gffile import (
+    KIND,
+    GFHeader,
+    SolveState,
+    Structure,
+    fault_triangulation,
+    read_solve_states,
+    write_gf_file,
+)
+from crustgf.mesh.model import LayerTable
 
 CONFIG = """
 [model]
@@ -43,7 +50,8 @@ def _header(n_st=3, n_sf=2, sha="a" * 64, lonlat=True):
         area=np.full(n_sf, 4e6), vertices=np.zeros((4, 3)), cells=np.array([[0, 1, 2], [1, 3, 2]]),
         cell_subfault=np.array([0, 1]), config_text=CONFIG, frame="x east, y north, z up",
         model_sha256=sha, crustgf_version="0.1.0",
-        structures=[Structure("reference", layers), Structure("soft", apply_variant(layers, variants_from_config_text(CONFIG)[0]))])
+        structures=[Structure("reference", layers),
+                    Structure("soft", apply_variant(layers, variants_from_config_text(CONFIG)[0]))])
 
 
 def test_variants_from_text_in_si_and_applied_per_layer():

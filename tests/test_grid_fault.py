@@ -13,9 +13,9 @@ from crustgf.config.schema import GridFault
 from crustgf.core.errors import CrustgfError
 from crustgf.geometry.frames import strike_dip_from_normal
 from crustgf.geometry.grid import grid_patches
+from crustgf.geometry.projection import Projection
 from crustgf.geometry.region import inside_polygon
 from crustgf.geometry.slab import fit_surface
-from crustgf.geometry.projection import Projection
 
 DIP = 20.0
 
@@ -78,7 +78,8 @@ def curved_fault():
 
 def test_planar_grid_fault_is_the_exact_rectangle(planar):
     surf, pts = planar
-    fault = GridFault(pts, strike_rectangle(-50 * KM, 50 * KM, -20 * KM, 200 * KM), (15 * KM, 45 * KM), 10 * KM, "plane")
+    outline = strike_rectangle(-50 * KM, 50 * KM, -20 * KM, 200 * KM)
+    fault = GridFault(pts, outline, (15 * KM, 45 * KM), 10 * KM, "plane")
     fp = grid_patches(fault, surf)
     width = 30 * KM / np.sin(np.radians(DIP))  # down dip, between the 15 and 45 km contours
     assert fp.grid_index.max(axis=0).tolist() == [10 - 1, round(width / (10 * KM)) - 1]
@@ -136,7 +137,7 @@ def test_shared_edges_are_identical_and_on_the_surface(curved_fault):
         assert np.allclose(-pts[:, 2], curved_depth(pts[:, 0], pts[:, 1]), atol=30.0)
     # patch_corners follows each loop around its four corners
     pc = fp.patch_corners()
-    assert np.allclose(pc[:, 0], fp.corners[[fp.edge_ends[l[0], 0] for l in fp.patches]])
+    assert np.allclose(pc[:, 0], fp.corners[[fp.edge_ends[loop[0], 0] for loop in fp.patches]])
 
 
 def test_rows_have_equal_down_dip_length_within_a_column(curved_fault):

@@ -14,10 +14,10 @@ import h5py
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from gf_fixtures import halfspace_gf, standard_case
 
 from crustgf.cli.main import main
 from crustgf.io.export import export_greens_functions
-from gf_fixtures import halfspace_gf, standard_case
 
 
 @pytest.fixture(scope="module")

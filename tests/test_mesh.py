@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from mesh_cases import CASES, INTERFACE, KM, make_config
 
 from crustgf.core.errors import CrustgfError
 from crustgf.geometry.frames import dip_vector, normal_vector, strike_vector
 from crustgf.mesh import build_model
 from crustgf.mesh.model import TET10_EDGES, TRI6_EDGES
-from mesh_cases import CASES, DOMAIN, INTERFACE, KM, make_config
 
 
 @pytest.fixture(scope="module", params=list(CASES))

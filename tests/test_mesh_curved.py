@@ -6,11 +6,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from mesh_cases import (
+    CYL_R,
+    CYL_TOP,
+    INTERFACE,
+    KM,
+    cylinder_normal,
+    cylinder_patch_bounds,
+    cylinder_patches,
+    make_config,
+)
 
 import crustgf.mesh.build as build
 from crustgf.mesh import build_model
-from mesh_cases import (CYL_R, CYL_TOP, INTERFACE, KM, cylinder_normal, cylinder_patch_bounds,
-                        cylinder_patches, make_config)
 
 
 @pytest.fixture(scope="module")

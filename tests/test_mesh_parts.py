@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from mesh_cases import make_config
 
 from crustgf.config.schema import RectangleFault
 from crustgf.core.errors import CrustgfError
@@ -13,7 +14,6 @@ from crustgf.mesh.materials import assign_materials, layer_table
 from crustgf.mesh.nodesets import buried_edge_nodes
 from crustgf.mesh.quadratic import orient_tets, orient_triangles, promote
 from crustgf.mesh.quality import check_elements, mean_ratio
-from mesh_cases import make_config
 
 REGULAR = np.array([[1, 1, 1], [-1, 1, -1], [1, -1, -1], [-1, -1, 1]], dtype=float)  # right-handed
 

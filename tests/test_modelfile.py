@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import xml.etree.ElementTree as ET
-
-import h5py
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pytest
-
-from crustgf.core.errors import CrustgfError
-from crustgf.cli.info import model_summary, summarize
-from crustgf.mesh import build_model
-from crustgf.io.modelfile import file_sha256, read_config_text, read_model, write_model
 from mesh_cases import make_config
+
+from crustgf.cli.info import model_summary, summarize
+from crustgf.core.errors import CrustgfError
+from crustgf.io.modelfile import file_sha256, read_config_text, read_model, write_model
+from crustgf.mesh import build_model
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +99,7 @@ def test_info_on_model_and_gf_files(model, tmp_path):
     text = summarize(path)
     assert f"nodes       {len(model.nodes)}" in text and f"DOF {3 * len(model.nodes)}" in text
     counts = np.bincount(model.cell_material)
-    assert f"crust" in text and f"{counts[0]} elements" in text and f"{counts[1]} elements" in text
+    assert "crust" in text and f"{counts[0]} elements" in text and f"{counts[1]} elements" in text
     assert f"{model.n_subfaults} subfaults" in text and "stations    2" in text and "quality" in text
     assert text == model_summary(model, path)
     import sys

@@ -12,11 +12,11 @@ import scipy.sparse.linalg as spl
 from test_cuda_sim import bottom_fixed, host_solver, layered_box
 
 from crustgf.fem.assembly import assemble_stiffness
-from crustgf.fem.problem import ElasticProblem
 from crustgf.fem.boxmesh import box_tet10, fixed_box_nodes, free_dofs_from_fixed_nodes
+from crustgf.fem.problem import ElasticProblem
 from crustgf.solvers.cuda.host_ops import HostOps
-from crustgf.solvers.multigrid import p1_prolongation, p1_stiffness
 from crustgf.solvers.cuda.problem_data import prepare
+from crustgf.solvers.multigrid import p1_prolongation, p1_stiffness
 
 
 def _layered_data(boxes=(3, 2, 2)):
@@ -183,8 +183,8 @@ def test_cuda_algorithm_on_the_coarse_nankai_model_matches_pardiso(tmp_path, mon
     from pathlib import Path
 
     import crustgf.greens.operator as greens
-    from crustgf.io.modelfile import read_model
     from crustgf.greens.pipeline import mesh_command
+    from crustgf.io.modelfile import read_model
     from crustgf.solvers import backend
 
     config = Path(__file__).resolve().parents[1] / "crustgf" / "configs" / "nankai-coarse.toml"

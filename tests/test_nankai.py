@@ -123,8 +123,8 @@ def very_coarse_text() -> str:
 @pytest.fixture(scope="module")
 def nankai(tmp_path_factory):
     from crustgf.config.load import load_config
-    from crustgf.mesh import build_model
     from crustgf.io.modelfile import write_model
+    from crustgf.mesh import build_model
 
     d = tmp_path_factory.mktemp("nankai")
     (d / "nankai-test.toml").write_text(very_coarse_text())
@@ -242,11 +242,11 @@ def test_noise_free_1946_slip_is_recovered_with_the_true_greens_functions(nankai
     """The 1946 Nankai slip (Baba et al. 2002) mapped onto the model's subfaults, forward-modelled
     with the model's own FE Green's functions (noise-free, 1 mm sigma), and inverted with the same
     Green's functions (Laplacian smoothing, weight by ABIC): recovered within 5 % relative L2."""
-    from crustgf.io.gfread import load_greens_functions
+    from crustgf.greens.run import solve_greens_functions
     from crustgf.inversion.invert import invert_slip
     from crustgf.inversion.slipmodels import NANKAI_1946
-    from crustgf.greens.run import solve_greens_functions
     from crustgf.inversion.synth import StationData, forward, slip_from_model
+    from crustgf.io.gfread import load_greens_functions
 
     _, model, path = nankai
     assert solve_greens_functions(path, tmp_path / "gf.h5", {"backend": "cpu", "method": "direct"},

@@ -11,9 +11,9 @@ row at buried edges (same potency), so the error falls with the element size.
 
 import numpy as np
 import pytest
+from fe_rectangle import KM, corners_of, fe_rectangle_gfs, relative_errors, surface_grid
 
 from crustgf.geometry.frames import normal_vector, rectangle_corners
-from fe_rectangle import KM, corners_of, fe_rectangle_gfs, relative_errors, surface_grid
 
 MU, NU, RHO = 3.0e10, 0.25, 2700.0
 

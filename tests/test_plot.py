@@ -12,11 +12,11 @@ from click.testing import CliRunner
 sys.path.insert(0, str(Path(__file__).parent))
 from gf_fixtures import standard_case  # noqa: E402
 
-from crustgf.plot import figures as plot  # noqa: E402
-from crustgf.config.stored import stored_origin
 from crustgf.cli.main import main  # noqa: E402
+from crustgf.config.stored import stored_origin
 from crustgf.fem.locate import find_elements  # noqa: E402
 from crustgf.fem.shapes import tet_barycentric  # noqa: E402
+from crustgf.plot import figures as plot  # noqa: E402
 from crustgf.plot.section import SectionLine, triangle_plane_crossings  # noqa: E402
 
 TINY = """

@@ -10,17 +10,16 @@ layered-convergence-20261201.txt): at size_fault = width / 10 the largest per-su
 from __future__ import annotations
 
 import numpy as np
-import pytest
+from mesh_cases import cylinder_patches
+from test_edgrn import CASES as LAYERED_CASES
+from test_edgrn import fe_vs_edgrn
+from test_okada import MU, NU, RHO, fe_vs_cutde
 
 import crustgf.mesh.build as build
 from crustgf.config.schema import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
 from crustgf.greens.operator import GreenSolver
 from crustgf.mesh import build_model
 from crustgf.mesh.model import LayerTable
-from mesh_cases import cylinder_patches
-from test_edgrn import CASES as LAYERED_CASES
-from test_edgrn import fe_vs_edgrn
-from test_okada import MU, NU, RHO, fe_vs_cutde
 
 KM = 1e3
 VS = np.sqrt(MU / RHO)

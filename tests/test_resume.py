@@ -15,11 +15,11 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from solve_model import N_STATIONS, N_SUBFAULTS, build_tiny_model
 
 from crustgf.greens.dispatch.worker import KILL_ONCE_ENV
 from crustgf.greens.journal import journal_path
 from crustgf.greens.run import solve_greens_functions
-from solve_model import N_STATIONS, N_SUBFAULTS, build_tiny_model
 
 ROOT = Path(__file__).resolve().parents[1]
 GROUPS = ("", "variants/soft_crust/")

@@ -17,10 +17,10 @@ import h5py
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from solve_model import build_tiny_model
 
 from crustgf.cli.main import main
 from crustgf.greens.journal import journal_path
-from solve_model import build_tiny_model
 
 
 def cli(*args):
@@ -137,8 +137,8 @@ def test_two_outputs_of_one_command_are_never_the_same_file(solved, tmp_path):
 
 def test_the_writer_itself_refuses_an_undeclared_input(tmp_path):
     """The guard sits in the one atomic writer: even a write nobody declared cannot hit an input."""
-    from crustgf.core.errors import CrustgfError
     from crustgf.core.atomic import atomic_open, command_scope
+    from crustgf.core.errors import CrustgfError
 
     src = tmp_path / "in.txt"
     src.write_text("keep")
@@ -371,9 +371,10 @@ def test_station_name_with_a_comma_survives_every_csv(tmp_path):
     back as itself."""
     import csv
 
-    from crustgf.io.gfread import load_greens_functions
-    from crustgf.inversion.synth import read_data_csv
     from gf_fixtures import standard_case
+
+    from crustgf.inversion.synth import read_data_csv
+    from crustgf.io.gfread import load_greens_functions
 
     gf_path, names, *_ = standard_case(tmp_path, n_strike=3, n_dip=2, stations_per_side=3, variants=False)
     with h5py.File(gf_path, "a") as f:

@@ -99,8 +99,8 @@ def test_solve_with_extras_resumes_and_keeps_them(model, tmp_path, monkeypatch):
 
     from crustgf.greens.dispatch import inprocess
     from crustgf.greens.journal import journal_path
-    from crustgf.io.modelfile import read_model  # noqa: F401  (model fixture is a Model)
     from crustgf.greens.run import solve_greens_functions
+    from crustgf.io.modelfile import read_model  # noqa: F401  (model fixture is a Model)
 
     path = build_tiny_model(tmp_path)
     opts = {"traction": True, "sensitivity": "crust", "batch": 2}

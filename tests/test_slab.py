@@ -12,9 +12,9 @@ import pytest
 from crustgf.config.schema import Config, Domain, GridFault, Layer, RectangleFault, Stations
 from crustgf.geometry.frames import rectangle_corners
 from crustgf.geometry.plate import distance_below, interface_surface, plane_interface, plate_layer_of
+from crustgf.geometry.projection import Projection
 from crustgf.geometry.slab import fit_surface
 from crustgf.mesh.materials import assign_materials
-from crustgf.geometry.projection import Projection
 
 SLAB2 = Path(__file__).resolve().parents[1] / "crustgf" / "data" / "slab2_nankai.csv"
 KM = 1e3

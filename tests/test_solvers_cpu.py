@@ -5,12 +5,12 @@ import pytest
 import scipy.sparse.linalg as spla
 
 from crustgf.core.errors import CrustgfError
-from crustgf.fem.problem import ElasticProblem
 from crustgf.fem.boxmesh import box_tet4, promote_tet10
+from crustgf.fem.problem import ElasticProblem
 from crustgf.solvers.choose import make_cpu_solver
-from crustgf.solvers.residual import true_relative_residual
 from crustgf.solvers.cpu.amg import rigid_body_modes
 from crustgf.solvers.cpu.direct import PardisoSolver, try_direct
+from crustgf.solvers.residual import true_relative_residual
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ import pytest
 
 from crustgf.core.errors import CrustgfError
 from crustgf.fem.boxmesh import box_fault_model
-from crustgf.greens.operator import GreenSolver
 from crustgf.fem.slipfield import build_slip_field
 from crustgf.fem.splitnode import hanging_incidences
+from crustgf.greens.operator import GreenSolver
 
 XS = np.linspace(-4e3, 4e3, 9)
 YS = np.linspace(-4e3, 4e3, 9)
@@ -108,7 +108,8 @@ def test_hanging_side_labels_follow_the_normal():
 def test_unsplittable_node_is_an_error():
     """A node on a buried edge left out of buried_edge_nodes: its star is not cut in two."""
     m = box_fault_model(XS, YS, ZS, (-3e3, 3e3), (-3e3, 0.0), order=1)
-    corner = np.flatnonzero((np.abs(m.nodes[:, 0]) < 1) & (np.abs(m.nodes[:, 1] - 3e3) < 1) & (np.abs(m.nodes[:, 2] + 1e3) < 1))
+    corner = np.flatnonzero((np.abs(m.nodes[:, 0]) < 1) & (np.abs(m.nodes[:, 1] - 3e3) < 1)
+                            & (np.abs(m.nodes[:, 2] + 1e3) < 1))
     m.buried_edge_nodes = np.setdiff1d(m.buried_edge_nodes, corner)
     with pytest.raises(CrustgfError, match="split node"):
         GreenSolver(m, method="direct")

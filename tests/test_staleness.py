@@ -18,10 +18,10 @@ import h5py
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from solve_model import CONFIG, STATIONS
 
 from crustgf.cli.main import main
 from crustgf.greens.journal import journal_path
-from solve_model import CONFIG, STATIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
@@ -169,8 +169,8 @@ def test_huge_mesh_is_refused_with_its_estimate(tmp_path, old, new):
 
 def test_mesh_estimate_is_within_a_factor_of_gmsh(tmp_path):
     from crustgf.config.load import load_config
-    from crustgf.mesh.estimate import estimate_mesh
     from crustgf.io.modelfile import read_model
+    from crustgf.mesh.estimate import estimate_mesh
 
     cfg_path = tiny_inputs(tmp_path)
     assert cli("--quiet", "mesh", cfg_path, "-o", tmp_path / "m.h5").exit_code == 0

@@ -37,14 +37,15 @@ def synthetic(gf, variant_gf, tmp_path):
     from crustgf.inversion.synth import StationData
 
     rng = np.random.default_rng(1)
-    m_true = np.column_stack([0.2 * rng.standard_normal(gf.n_subfaults), 1.0 + 0.2 * rng.standard_normal(gf.n_subfaults)])
+    n = gf.n_subfaults
+    m_true = np.column_stack([0.2 * rng.standard_normal(n), 1.0 + 0.2 * rng.standard_normal(n)])
     values = np.einsum("icjs,js->ic", variant_gf.displacement, m_true)
     return m_true, StationData(list(gf.station_names), values, np.full(values.shape, 1e-3))
 
 
 def test_parse_and_errors(gf_files):
-    from crustgf.io.gfread import load_greens_functions
     from crustgf.inversion.structure_cov import load_kernels, parse_uncertainty
+    from crustgf.io.gfread import load_greens_functions
 
     assert parse_uncertainty("crust=0.1, mantle=0.05") == {"crust": 0.1, "mantle": 0.05}
     for bad, msg in (("crust=-0.1", "must be >= 0"), ("crust", "expected LAYER=STD"), ("crust=x", "expected"),
@@ -66,10 +67,9 @@ def test_cp_whitening_and_first_order_structure_error(gf_files, tmp_path):
     from mu dG/dmu m (one direction per layer), and the kernels predict to first order the
     prediction error of the true slip when the data come from the soft-crust variant (mu -19 %,
     lambda changed too) and the reference GFs are used."""
-    from crustgf.io.gfread import load_greens_functions
-    from crustgf.inversion.invert import invert_slip, station_rows
-    from crustgf.inversion.invert import invert_with_structure_uncertainty
+    from crustgf.inversion.invert import invert_slip, invert_with_structure_uncertainty, station_rows
     from crustgf.inversion.structure_cov import load_kernels, prediction_covariance
+    from crustgf.io.gfread import load_greens_functions
 
     with_k, _ = gf_files
     ref = load_greens_functions(with_k)
@@ -113,7 +113,8 @@ def test_cli_errors(gf_files, tmp_path):
                            (without, "crust=0.1", "no /sensitivity/crust/mu")):
         out = tmp_path / "res"
         p = subprocess.run([sys.executable, "-m", "crustgf.cli.main", "invert", str(gfp), str(data), "-o", str(out),
-                            "--structure-uncertainty", spec, "--no-plot"], capture_output=True, text=True, env=env, check=False)
+                            "--structure-uncertainty", spec, "--no-plot"], capture_output=True, text=True, env=env,
+                           check=False)
         errs = p.stderr.strip().splitlines()
         assert p.returncode == 1 and len(errs) == 1 and errs[0].startswith("Error: ") and msg in errs[0], p.stderr
         assert not list(tmp_path.glob("res*"))

@@ -16,12 +16,12 @@ not the surface's).
 
 import numpy as np
 import pytest
+from fe_rectangle import KM
+from test_okada import MU, NU, RHO
 
 from crustgf.config.schema import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
 from crustgf.geometry.frames import rectangle_corners
 from crustgf.geometry.surface import Surface
-from fe_rectangle import KM
-from test_okada import MU, NU, RHO
 
 
 def fe_gfs(surface, strike, dip, top, length, width, subfaults, size_fault, xy, domain=120.0, size_max=30.0):
@@ -56,7 +56,9 @@ def rotation_to(normal):
     return np.eye(3) + vx + vx @ vx / (1 + c)
 
 
-def cutde_reference(corners, n_strike, n_dip, positions, R=np.eye(3), origin=np.zeros(3)):
+def cutde_reference(corners, n_strike, n_dip, positions, R=None, origin=None):
+    R = np.eye(3) if R is None else R
+    origin = np.zeros(3) if origin is None else origin
     """(n_st, 3, ns, 2) half-space GFs for slip along the TRUE-frame strike and dip vectors; the
     half-space surface is the plane through `origin` with normal R.T @ e_z."""
     import cutde.halfspace as hs

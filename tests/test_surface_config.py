@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from crustgf.config.load import load_config
 from test_config import DELETE, base_config, edit, write_config
 from test_config_errors import check_case
+
+from crustgf.config.load import load_config
 
 P = pytest.param
 
@@ -71,7 +71,8 @@ def test_reach_surface_must_be_boolean(tmp_path):
 
 
 def test_elevations_in_km_give_a_warning(tmp_path):
-    cfg = load_config(write_config(tmp_path, surface_config(), {"topo.csv": grid_csv(elevation=lambda x, y: -1.5 + 0.01 * x)}))
+    topo = grid_csv(elevation=lambda x, y: -1.5 + 0.01 * x)
+    cfg = load_config(write_config(tmp_path, surface_config(), {"topo.csv": topo}))
     km = [w for w in cfg.warnings if "look like km" in w]
     assert len(km) == 1 and km[0].startswith("surface.file: ")
     ok = load_config(write_config(tmp_path / "b", surface_config(), {"topo.csv": grid_csv()}))
@@ -130,8 +131,9 @@ def test_reach_surface_extends_a_grid_fault_to_the_seafloor(tmp_path):
     """A plane dipping 26.6 deg east (depth 12 + 0.5 x km) whose grid ends 1 km under a flat seafloor
     1 km deep: with reach_surface it is extended up-dip along its own dip and breaks the seafloor
     where the plane meets it, x = -22 km; without, its up-dip edge stays buried."""
-    from crustgf.mesh import build_model
     from test_config import grid_config, plane_grid_xy
+
+    from crustgf.mesh import build_model
 
     def model(reach):
         cfg = grid_config()

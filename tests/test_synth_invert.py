@@ -8,15 +8,15 @@ import csv
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from gf_fixtures import planar_fault, standard_case
 
 from crustgf.cli.main import main
-from crustgf.inversion.ensemble import run_ensemble
-from crustgf.io.gfread import Subfaults, load_greens_functions
-from crustgf.inversion.invert import invert_slip
 from crustgf.core.errors import CrustgfError
+from crustgf.inversion.ensemble import run_ensemble
+from crustgf.inversion.invert import invert_slip
 from crustgf.inversion.slipmodels import NANKAI_1946, SourcePatches, map_slip_model, read_slip_model
 from crustgf.inversion.synth import StationData, forward, read_data_csv
-from gf_fixtures import planar_fault, standard_case
+from crustgf.io.gfread import Subfaults, load_greens_functions
 
 
 @pytest.fixture(scope="module")

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import h5py
 import numpy as np
+from solve_model import build_tiny_model
 
 from crustgf.greens.operator import GreenSolver
-from crustgf.io.modelfile import file_sha256, read_model
 from crustgf.greens.run import solve_greens_functions, structures_of
-from solve_model import build_tiny_model
+from crustgf.io.modelfile import file_sha256, read_model
 
 
 def test_variants_share_one_mesh_and_differ_only_in_material(tmp_path):

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from laplace_reference import stehfest_history
 
+from crustgf.config.viscoelastic import YEAR, ViscoelasticOptions
 from crustgf.fem.boxmesh import box_fault_model
 from crustgf.fem.maxwell import step_coefficients
 from crustgf.greens.operator import GreenSolver
-from crustgf.mesh.model import LayerTable
-from crustgf.config.viscoelastic import YEAR, ViscoelasticOptions
 from crustgf.greens.viscoelastic import ViscoelasticSolver, time_grid
+from crustgf.mesh.model import LayerTable
 
 KM = 1e3
 JOBS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])

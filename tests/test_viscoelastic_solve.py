@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from solve_model import CONFIG, N_STATIONS, N_SUBFAULTS, STATIONS
 
-from crustgf.greens.run import solve_greens_functions
 from crustgf.config.viscoelastic import YEAR
+from crustgf.greens.run import solve_greens_functions
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMES = [0.0, 1.0, 4.0]
@@ -94,9 +94,11 @@ def test_resume_solves_only_the_missing_batches(solved, tmp_path):
 @pytest.mark.parametrize("edit, message", [
     (lambda t: t.replace("viscosity = 2e18", "viscosity = 0.0"), "layers[1].viscosity: must be > 0"),
     (lambda t: t.replace("viscosity = 2e18", "viscosity = -1e19"), "layers[1].viscosity: must be > 0"),
-    (lambda t: t.replace(f"times = {TIMES}", "times = [0.0, 5.0, 1.0]"), "viscoelastic.times: must be strictly increasing"),
+    (lambda t: t.replace(f"times = {TIMES}", "times = [0.0, 5.0, 1.0]"),
+     "viscoelastic.times: must be strictly increasing"),
     (lambda t: t.replace(f"times = {TIMES}", "times = [-1.0, 5.0]"), "viscoelastic.times: must be >= 0"),
-    (lambda t: t.replace("viscosity = 2e18\n", ""), "viscoelastic: a history is requested but no layer has a viscosity"),
+    (lambda t: t.replace("viscosity = 2e18\n", ""),
+     "viscoelastic: a history is requested but no layer has a viscosity"),
     (lambda t: t.replace(f"[viscoelastic]\ntimes = {TIMES}", ""), "viscoelastic.times: missing"),
 ])
 def test_bad_input_is_one_error_line(tmp_path, edit, message):

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from crustgf.greens.traction import disk_weight, receiver_radius
 from crustgf.geometry.frames import slip_vectors
+from crustgf.greens.traction import disk_weight, receiver_radius
 
 
 def rectangle_triangles(corners, n_strike, n_dip):

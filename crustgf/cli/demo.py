@@ -48,9 +48,9 @@ class Steps:
 
 def nearest_subfault(model_path: Path, lon: float, lat: float) -> int:
     """Index of the subfault whose centroid is nearest (horizontally) to lon, lat."""
-    from crustgf.io.modelfile import read_model
     from crustgf.config.stored import stored_origin
     from crustgf.geometry.projection import Projection
+    from crustgf.io.modelfile import read_model
 
     model = read_model(model_path)
     origin = stored_origin(model.config_text)
@@ -73,8 +73,8 @@ def run_demo(out: Path, config: Path = DEFAULT_CONFIG, solve_options: dict | Non
              quiet: bool = False) -> dict:
     """Run every step into `out`; return the paths written. Raises CrustgfError on failure."""
     from crustgf.core.errors import CrustgfError
-    from crustgf.io.export import export_greens_functions
     from crustgf.greens.pipeline import mesh_command, solve_command
+    from crustgf.io.export import export_greens_functions
     from crustgf.plot import figures as plot
 
     out = Path(out)

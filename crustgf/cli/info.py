@@ -9,9 +9,8 @@ import numpy as np
 
 from crustgf.core.errors import CrustgfError
 from crustgf.io.gffile import KIND as GF_KIND
-from crustgf.mesh.quality import quality_stats
 from crustgf.mesh.model import Model
-
+from crustgf.mesh.quality import quality_stats
 
 
 def _km(x: float) -> str:

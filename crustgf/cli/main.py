@@ -53,7 +53,8 @@ def _guard(fn):
 
     wrapper.__name__ = fn.__name__
     wrapper.__doc__ = fn.__doc__
-    wrapper = click.option("--verbose", "-v", "verbose_here", is_flag=True, help="Show more detail (tracebacks on errors).")(wrapper)
+    wrapper = click.option("--verbose", "-v", "verbose_here", is_flag=True,
+                           help="Show more detail (tracebacks on errors).")(wrapper)
     return click.option("--quiet", "-q", "quiet_here", is_flag=True, help="No progress bars.")(wrapper)
 
 

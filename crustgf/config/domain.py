@@ -8,7 +8,6 @@ from crustgf.config.checker import _increasing, _positive, _show
 from crustgf.config.schema import KM, Domain
 from crustgf.geometry.projection import Projection
 
-
 AUTO_PLACEHOLDER = 1e9  # m: stands for an omitted domain x, y (half-width) or depth until sized
 
 

@@ -113,7 +113,8 @@ def write_station_sets(data_dir: Path = DATA_DIR, spacing: float = DEFAULT_SPACI
 
     d_names, d_lon, d_lat, d_notes = read_lonlat_stations(data_dir / "donet_stations.csv")
     both_notes = (["# Nankai Trough station set: DONET ocean-bottom sites, then the synthetic land GNSS grid.",
-                   "# Built by `crustgf stationsets` from donet_stations.csv and gnss_land_grid.csv, whose notes follow."]
+                   "# Built by `crustgf stationsets` from donet_stations.csv and gnss_land_grid.csv, "
+                   "whose notes follow."]
                   + d_notes + notes)
     both_path = data_dir / "nankai_stations.csv"
     write_station_csv(both_path, d_names + names, np.r_[d_lon, lon], np.r_[d_lat, lat], both_notes)

@@ -12,9 +12,8 @@ from itertools import permutations
 
 import numpy as np
 
-from crustgf.fem.shapes import TET10_EDGES
 from crustgf.fem.material import velocities
-from crustgf.fem.shapes import tet_volume
+from crustgf.fem.shapes import TET10_EDGES, tet_volume
 
 
 def box_tet4(xs, ys, zs):

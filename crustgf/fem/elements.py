@@ -14,9 +14,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from crustgf.fem.shapes import TET_QUAD1_POINTS, TET_QUAD1_WEIGHTS, TET_QUAD2_POINTS, TET_QUAD2_WEIGHTS
-
 from crustgf.fem.shapes import TET10_EDGES as _EDGES  # noqa: E402 (the one table)
+from crustgf.fem.shapes import TET_QUAD1_POINTS, TET_QUAD1_WEIGHTS, TET_QUAD2_POINTS, TET_QUAD2_WEIGHTS
 
 
 @nb.njit(cache=True, inline="always")

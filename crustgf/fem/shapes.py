@@ -1,6 +1,7 @@
 """Shape functions and quadrature on affine simplices, in barycentric coordinates.
 
-Node orderings are VTK's (the one table: TET10_EDGES, TRI6_EDGES below): TET4 vertices 0-3; TET10 adds the midside nodes of
+Node orderings are VTK's (the one table: TET10_EDGES, TRI6_EDGES below): TET4 vertices 0-3; TET10
+adds the midside nodes of
 edges (0,1), (1,2), (0,2), (0,3), (1,3), (2,3). TRI3 vertices 0-2; TRI6 adds edges (0,1), (1,2), (0,2).
 A point is given by its barycentric coordinates L (L_0 = 1 - L_1 - L_2 - L_3 for a tetrahedron).
 
@@ -11,7 +12,6 @@ A point is given by its barycentric coordinates L (L_0 = 1 - L_1 - L_2 - L_3 for
 from __future__ import annotations
 
 import numpy as np
-
 
 # local vertex pairs of the six TET10 edges, in VTK order (midside node 4 + i sits on TET10_EDGES[i])
 TET10_EDGES = np.array([[0, 1], [1, 2], [0, 2], [0, 3], [1, 3], [2, 3]], dtype=np.int64)

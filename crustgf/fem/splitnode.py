@@ -84,7 +84,8 @@ def hanging_incidences(nodes, cells, fault_cells, split_nodes, n2e=None) -> Hang
     ptr, elem, local = n2e if n2e is not None else node_elements(cells, len(nodes))
     counts = ptr[split_nodes + 1] - ptr[split_nodes]
     inc_split = np.repeat(np.arange(len(split_nodes)), counts)
-    take = np.concatenate([np.arange(ptr[n], ptr[n + 1]) for n in split_nodes]) if len(split_nodes) else np.zeros(0, np.int64)
+    take = (np.concatenate([np.arange(ptr[n], ptr[n + 1]) for n in split_nodes]) if len(split_nodes)
+            else np.zeros(0, np.int64))
     inc_elem, inc_local = elem[take], local[take]
     inc_key = inc_split * ne + inc_elem  # sorted: split index, then element
     if not np.all(np.diff(inc_key) > 0):

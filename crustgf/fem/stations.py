@@ -15,6 +15,7 @@ from crustgf.core.errors import CrustgfError
 from crustgf.fem.locate import find_elements
 from crustgf.fem.shapes import simplex_shape
 
+
 def locate_points(nodes, cells, points, names=None):
     """Element and barycentric coordinates (n,), (n, 4) of each station (fem/locate.py).
     Raises CrustgfError naming the first point outside the mesh."""

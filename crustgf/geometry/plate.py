@@ -35,7 +35,8 @@ class PlaneInterface:
     slope: np.ndarray  # (2,) depth gradient: tan(dip) times the map down-dip unit vector
 
     def depth(self, x, y) -> np.ndarray:
-        return self.depth0 + (np.asarray(x) - self.origin[0]) * self.slope[0] + (np.asarray(y) - self.origin[1]) * self.slope[1]
+        dx, dy = np.asarray(x) - self.origin[0], np.asarray(y) - self.origin[1]
+        return self.depth0 + dx * self.slope[0] + dy * self.slope[1]
 
     def gradient(self, x, y):
         shape = np.broadcast_shapes(np.shape(x), np.shape(y))
@@ -78,6 +79,6 @@ def distance_below(points, surface) -> np.ndarray:
 def plate_layer_of(points, surface, plate_layers: list[Layer]) -> np.ndarray:
     """Index into plate_layers of the plate layer holding each point (n, 3), -1 if none (module doc)."""
     dist = distance_below(points, surface)
-    tops = np.cumsum([0.0] + [float(l.bottom) for l in plate_layers])
+    tops = np.cumsum([0.0] + [float(layer.bottom) for layer in plate_layers])
     k = np.searchsorted(tops, dist, side="right") - 1  # tops[k] <= dist < tops[k + 1]
     return np.where((dist > 0.0) & (k < len(plate_layers)), k, -1).astype(np.int32)

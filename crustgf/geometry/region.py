@@ -92,8 +92,8 @@ def region_boundary(surface: SlabSurface, outline, depth_range, step: float,
     f[[0, -1], :] = -1.0  # the raster's rim is outside, so every contour closes
     f[:, [0, -1]] = -1.0
     loops = contourpy.contour_generator(x=gx, y=gy, z=f).lines(0.0)
-    loops = [l[:-1] if np.allclose(l[0], l[-1]) else l for l in loops if len(l) >= 4]
-    areas = np.array([polygon_area(l) for l in loops])
+    loops = [lp[:-1] if np.allclose(lp[0], lp[-1]) else lp for lp in loops if len(lp) >= 4]
+    areas = np.array([polygon_area(lp) for lp in loops])
     if len(loops) == 0 or np.max(np.abs(areas)) <= min_part_area:
         raise CrustgfError(
             f"fault: the cut region (outline, depth_range {depth_range[0] / 1e3:g}-{depth_range[1] / 1e3:g} km, "

@@ -42,7 +42,8 @@ def extra_specs(traction: bool, sensitivity, n_stations: int, n_subfaults: int) 
             "slip (strike-slip, dip-slip)",
             "traction change on the receiver per unit slip of the source: mean over the receiver's "
             "inscribed disk (radius R) weighted by 1 - (r/R)^2, r from the receiver centroid, recovered "
-            "from nodal forces (see crustgf.greens.traction); shear positive in the direction of +slip on the receiver, normal "
+            "from nodal forces (see crustgf.greens.traction); shear positive in the direction of +slip "
+            "on the receiver, normal "
             "positive in tension"))
     for path, layer, p in output_names(sensitivity or ()):
         out.append(ExtraSpec(

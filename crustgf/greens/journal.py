@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from crustgf.greens.dispatch.tasks import BatchResult
-from crustgf.core.errors import CrustgfError
 from crustgf.core.atomic import fsync_dir
+from crustgf.core.errors import CrustgfError
+from crustgf.greens.dispatch.tasks import BatchResult
 
 SUFFIX = ".journal"
 

@@ -22,10 +22,10 @@ import numpy as np
 from crustgf.core.errors import CrustgfError
 from crustgf.fem.problem import ElasticProblem
 from crustgf.fem.slipfield import build_slip_field
-from crustgf.solvers.choose import make_cpu_solver
-from crustgf.solvers.cpu.multigrid import CpuMultigrid
 from crustgf.fem.splitnode import hanging_incidences, jump_operator
 from crustgf.fem.stations import interpolation_matrix, locate_points, station_jump_matrix
+from crustgf.solvers.choose import make_cpu_solver
+from crustgf.solvers.cpu.multigrid import CpuMultigrid
 
 
 @dataclass
@@ -37,6 +37,29 @@ class GreenResult:
     extras: dict = field(default_factory=dict)  # name -> (..., k): traction, sensitivities (greens/extras.py)
     backend: str = ""  # which solver ran: "cpu" | "cuda"
     method: str = ""  # "direct" | "amg-cg" | "multigrid"
+
+
+def fault_and_stations(model, problem):
+    """What every solver of a model shares: the unit-slip field, the hanging-wall incidences of the
+    split fault nodes, and the station interpolation (continuous part and jump part)."""
+    slip = build_slip_field(model)
+    fixed_split = np.intersect1d(slip.nodes, problem.fixed_nodes)
+    if len(fixed_split):
+        raise CrustgfError(f"fault node {int(fixed_split[0])} with slip lies on the fixed model boundary; "
+                           "enlarge the domain")
+    pb = problem
+    inc = hanging_incidences(pb.nodes, pb.cells, model.fault_cells, slip.nodes, pb.node_elements)
+    elem, bary = locate_points(pb.nodes, pb.cells, model.station_positions, model.station_names)
+    interp = interpolation_matrix(pb.cells, elem, bary, len(pb.nodes))[:, pb.free_dofs].tocsr()
+    return slip, inc, interp, station_jump_matrix(pb.cells, elem, bary, inc, slip.n_split)
+
+
+def checked_jobs(jobs, n_subfaults: int) -> np.ndarray:
+    """jobs as (k, 2) int64 (subfault, component 0 strike / 1 dip); CrustgfError when out of range."""
+    jobs = np.asarray(jobs, dtype=np.int64).reshape(-1, 2)
+    if len(jobs) and (jobs[:, 0].min() < 0 or jobs[:, 0].max() >= n_subfaults or not np.isin(jobs[:, 1], (0, 1)).all()):
+        raise CrustgfError("jobs: subfault index out of range or component not 0/1")
+    return jobs
 
 
 class GreenSolver:
@@ -51,16 +74,9 @@ class GreenSolver:
         self.rtol = float(rtol)
         self.batch = max(1, int(batch))
         self.problem = ElasticProblem(model.nodes, model.cells, layers.mu[mat], layers.lam[mat], model.fixed_nodes)
-        self.slip = build_slip_field(model)
-        fixed_split = np.intersect1d(self.slip.nodes, self.problem.fixed_nodes)
-        if len(fixed_split):
-            raise CrustgfError(f"fault node {int(fixed_split[0])} with slip lies on the fixed model boundary; enlarge the domain")
         pb = self.problem
-        inc = hanging_incidences(pb.nodes, pb.cells, model.fault_cells, self.slip.nodes, pb.node_elements)
+        self.slip, inc, self.station_interp, self.station_jump = fault_and_stations(model, pb)
         self.jump_op = jump_operator(pb.nodes, pb.cells, pb.mu, pb.lam, inc, self.slip.n_split, pb.free_dofs)
-        elem, bary = locate_points(pb.nodes, pb.cells, model.station_positions, model.station_names)
-        self.station_interp = interpolation_matrix(pb.cells, elem, bary, len(pb.nodes))[:, pb.free_dofs].tocsr()
-        self.station_jump = station_jump_matrix(pb.cells, elem, bary, inc, self.slip.n_split)
         from crustgf.solvers.backend import make_cuda_solver, resolve_backend
 
         self.backend = resolve_backend(backend)
@@ -104,9 +120,7 @@ class GreenSolver:
 
     def solve(self, jobs) -> GreenResult:
         """Displacements at the stations for jobs (k, 2) = (subfault, component 0 strike / 1 dip)."""
-        jobs = np.asarray(jobs, dtype=np.int64).reshape(-1, 2)
-        if len(jobs) and (jobs[:, 0].min() < 0 or jobs[:, 0].max() >= self.model.n_subfaults or not np.isin(jobs[:, 1], (0, 1)).all()):
-            raise CrustgfError("jobs: subfault index out of range or component not 0/1")
+        jobs = checked_jobs(jobs, self.model.n_subfaults)
         k = len(jobs)
         disp = np.empty((self.n_stations, 3, k))
         res = np.empty(k)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
-from crustgf.core.errors import CrustgfError
 from crustgf.core.atomic import check_output_folder, declare_inputs, declare_outputs, guarded
+from crustgf.core.errors import CrustgfError
 
 INPUTS_ATTR = "input_files"  # model /attrs: JSON {resolved path: sha256} of the files the config names
 
@@ -62,8 +62,8 @@ def mesh_command(config_path: Path, output: Path, quiet: bool = False, force: bo
         click.echo(f"Warning: {w}", err=True)
 
     from crustgf.cli.info import model_summary
-    from crustgf.mesh import build_model
     from crustgf.io.modelfile import write_model
+    from crustgf.mesh import build_model
 
     digest = input_digest(cfg)
     model = build_model(cfg, progress=not quiet)

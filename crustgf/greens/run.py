@@ -23,17 +23,23 @@ import sys
 import time
 from pathlib import Path
 
+from crustgf.config.variants import apply_variant, variants_from_config_text
+from crustgf.core.atomic import check_output_folder, declare_inputs, declare_outputs, guarded
+from crustgf.core.errors import CrustgfError
+from crustgf.core.progress import Progress
 from crustgf.greens.dispatch import SolverSpec, make_tasks, open_dispatcher
 from crustgf.greens.dispatch import worker as worker_state
-from crustgf.core.errors import CrustgfError
-from crustgf.core.atomic import check_output_folder, declare_inputs, declare_outputs, guarded
-from crustgf.io.gffile import (SolveState, Structure, header_from_model, read_solve_options, read_solve_states,
-                               read_solver_attrs,
-                     write_gf_file)
 from crustgf.greens.journal import Journal, journal_path
-from crustgf.core.progress import Progress
-from crustgf.config.variants import apply_variant, variants_from_config_text
 from crustgf.greens.options import check_model_values, check_solve_options
+from crustgf.io.gffile import (
+    SolveState,
+    Structure,
+    header_from_model,
+    read_solve_options,
+    read_solve_states,
+    read_solver_attrs,
+    write_gf_file,
+)
 
 FLUSH_SECONDS = 30.0
 EXIT_NOT_CONVERGED = 2

@@ -56,7 +56,7 @@ class SensitivityKernels:
         self.outputs = output_names(layers)
         self.ops = []
         free = problem.free_dofs
-        for path, layer, p in self.outputs:
+        for _path, layer, p in self.outputs:
             sel = np.asarray(material) == names.index(layer)
             if not sel.any():
                 raise CrustgfError(f"solver.sensitivity: layer {layer!r} has no elements in this mesh")

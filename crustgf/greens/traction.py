@@ -38,8 +38,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from crustgf.fem.elements import element_stiffness_kernel, quadrature_for
-from crustgf.geometry.frames import slip_vectors
 from crustgf.fem.slipfield import node_normals
+from crustgf.geometry.frames import slip_vectors
 
 TRACTION_COMPONENTS = ("strike-slip", "dip-slip", "normal")
 

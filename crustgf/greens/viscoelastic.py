@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from crustgf.config.viscoelastic import ViscoelasticOptions, viscoelastic_of_config_text
 from crustgf.core.errors import CrustgfError
-from crustgf.fem.problem import ElasticProblem
 from crustgf.fem.elements import quadrature_for
 from crustgf.fem.maxwell import (
     deviatoric_strain,
@@ -36,14 +36,12 @@ from crustgf.fem.maxwell import (
     step_coefficients,
     stress_forces,
 )
-from crustgf.greens.operator import GreenResult
-from crustgf.fem.slipfield import build_slip_field
+from crustgf.fem.problem import ElasticProblem
+from crustgf.fem.splitnode import jump_operator
+from crustgf.greens.operator import GreenResult, checked_jobs, fault_and_stations
 from crustgf.solvers.choose import make_cpu_solver
-from crustgf.solvers.residual import true_relative_residual
 from crustgf.solvers.cpu.kernels import csr_matmat
-from crustgf.fem.splitnode import hanging_incidences, jump_operator
-from crustgf.fem.stations import interpolation_matrix, locate_points, station_jump_matrix
-from crustgf.config.viscoelastic import ViscoelasticOptions, viscoelastic_of_config_text
+from crustgf.solvers.residual import true_relative_residual
 
 ELASTIC_CG_MAX_ITERATIONS = 200
 # the double contraction of symmetric tensors stored as xx, yy, zz, yz, xz, xy
@@ -104,17 +102,10 @@ class ViscoelasticSolver:
         elastic = ElasticProblem(model.nodes, model.cells, mu, lam, model.fixed_nodes)
         pb = ElasticProblem(model.nodes, model.cells, mu_eff, lam_eff, model.fixed_nodes)
         self.problem = pb
-        self.slip = build_slip_field(model)
-        fixed_split = np.intersect1d(self.slip.nodes, pb.fixed_nodes)
-        if len(fixed_split):
-            raise CrustgfError(f"fault node {int(fixed_split[0])} with slip lies on the fixed model boundary; enlarge the domain")
-        inc = hanging_incidences(pb.nodes, pb.cells, model.fault_cells, self.slip.nodes, pb.node_elements)
+        self.slip, inc, self.station_interp, self.station_jump = fault_and_stations(model, pb)
         self.jump_elastic = jump_operator(pb.nodes, pb.cells, mu, lam, inc, self.slip.n_split, pb.free_dofs)
         self.jump_eff = jump_operator(pb.nodes, pb.cells, mu_eff, lam_eff, inc, self.slip.n_split, pb.free_dofs)
         self._viscous_incidences(inc)
-        elem, bary = locate_points(pb.nodes, pb.cells, model.station_positions, model.station_names)
-        self.station_interp = interpolation_matrix(pb.cells, elem, bary, len(pb.nodes))[:, pb.free_dofs].tocsr()
-        self.station_jump = station_jump_matrix(pb.cells, elem, bary, inc, self.slip.n_split)
         self.qpts, self.qw = quadrature_for(pb.cells.shape[1])
 
         self.K = elastic.reduced_stiffness()
@@ -150,9 +141,7 @@ class ViscoelasticSolver:
 
     def solve(self, jobs) -> HistoryResult:
         """Elastic displacement (time 0) and the history at self.times for jobs (k, 2)."""
-        jobs = np.asarray(jobs, dtype=np.int64).reshape(-1, 2)
-        if len(jobs) and (jobs[:, 0].min() < 0 or jobs[:, 0].max() >= self.model.n_subfaults or not np.isin(jobs[:, 1], (0, 1)).all()):
-            raise CrustgfError("jobs: subfault index out of range or component not 0/1")
+        jobs = checked_jobs(jobs, self.model.n_subfaults)
         k = len(jobs)
         hist = np.empty((len(self.times), self.n_stations, 3, k))
         disp = np.empty((self.n_stations, 3, k))

@@ -23,17 +23,16 @@ DIR/ensemble.png (bar chart of the error per structure + slip maps).
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 
-from crustgf.core.errors import CrustgfError
 from crustgf.core.atomic import save_npz
-from crustgf.io.gfread import GreensFunctions, load_greens_functions
+from crustgf.core.errors import CrustgfError
 from crustgf.inversion.invert import invert_slip
 from crustgf.inversion.slipmodels import NANKAI_1946
 from crustgf.inversion.synth import StationData, add_noise, forward, slip_from_model
+from crustgf.io.gfread import GreensFunctions, load_greens_functions
 
 COLUMNS = ("structure", "rel_l2_error", "rel_l2_resolved", "correlation", "sign_flips", "potency_ratio",
            "moment_ratio", "alpha2")

@@ -23,14 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
-from crustgf.inversion.abic import AbicResult, abic_inversion
 from crustgf.core.errors import CrustgfError
-from crustgf.io.gfread import COMPONENTS, GreensFunctions, load_greens_functions
+from crustgf.inversion.abic import AbicResult, abic_inversion
 from crustgf.inversion.slipmodels import rake_slip
 from crustgf.inversion.smoothing import slip_smoothing
 from crustgf.inversion.structure_cov import ITERATIONS as CP_ITERATIONS
 from crustgf.inversion.structure_cov import load_kernels, prediction_covariance
 from crustgf.inversion.synth import StationData, read_data_csv
+from crustgf.io.gfread import COMPONENTS, GreensFunctions, load_greens_functions
 
 
 @dataclass
@@ -153,7 +153,8 @@ def invert_command(gf_path, data_path, output, variant: str | None = None, plot:
         return _invert(gf_path, data_path, output, variant, plot, edges, structure_uncertainty, structure_scaling)
 
 
-def _invert(gf_path, data_path, output, variant, plot, edges, structure_uncertainty, structure_scaling) -> InversionResult:
+def _invert(gf_path, data_path, output, variant, plot, edges, structure_uncertainty,
+            structure_scaling) -> InversionResult:
     gf = load_greens_functions(gf_path, variant=variant)
     gf.require_complete("invert with")
     header = [f"crustgf invert of {data_path} with {gf_path} "
@@ -167,7 +168,8 @@ def _invert(gf_path, data_path, output, variant, plot, edges, structure_uncertai
         result, _ = invert_with_structure_uncertainty(gf, data, uncertainty, data_path, structure_scaling,
                                                       edges=edges)
         scaled = "mu" if structure_scaling == "mu" else "mu and lambda together"
-        header.append(f"data covariance Cd + Cp, structure uncertainty {structure_uncertainty} (relative std of {scaled})")
+        header.append(f"data covariance Cd + Cp, structure uncertainty {structure_uncertainty} "
+                      f"(relative std of {scaled})")
     else:
         data = read_data_csv(data_path)
         result = invert_slip(gf, data, data_path, edges=edges)

@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from crustgf.core.errors import CrustgfError
-from crustgf.geometry.frames import dip_vector, normal_vector, strike_vector
 from crustgf.data import data_file
+from crustgf.geometry.frames import dip_vector, normal_vector, strike_vector
 from crustgf.io.gfread import Subfaults
 
 # the 1946 Nankai model of Baba et al. (2002), shipped with crustgf (provenance in the file)
@@ -73,8 +73,8 @@ def read_slip_model(path, origin, **fixed) -> SourcePatches:
     """Read a slip-model CSV: columns lat, lon, top_depth_km, slip_m (+ optional strike, dip, rake,
     length_km, width_km per patch). Values missing as columns come from `fixed` keywords or, failing
     that, from the file's comment lines. origin = (lon, lat) of the local frame."""
-    from crustgf.geometry.projection import Projection
     from crustgf.core.tables import TableError, read_table
+    from crustgf.geometry.projection import Projection
 
     path = Path(path)
     if origin is None:

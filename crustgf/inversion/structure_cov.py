@@ -40,7 +40,8 @@ def parse_uncertainty(text: str) -> dict[str, float]:
         if not sep or not name or std is None or not np.isfinite(std):
             raise CrustgfError(f"--structure-uncertainty: expected LAYER=STD[,LAYER=STD...], got {item.strip()!r}")
         if std < 0:
-            raise CrustgfError(f"--structure-uncertainty: {name}: the relative standard deviation must be >= 0, got {std:g}")
+            raise CrustgfError(f"--structure-uncertainty: {name}: the relative standard deviation must be >= 0, "
+                               f"got {std:g}")
         out[name] = std
     if not out:
         raise CrustgfError("--structure-uncertainty: give at least one LAYER=STD")

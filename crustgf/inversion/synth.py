@@ -69,8 +69,8 @@ def read_slip_csv(path, n_subfaults: int) -> np.ndarray:
 
 def slip_from_model(gf: GreensFunctions, path, refine: int = 6) -> np.ndarray:
     """A lon/lat slip model (e.g. crustgf/data/slip_1946_nankai_baba2002.csv) on the file's subfaults."""
-    from crustgf.io.gfread import origin_lonlat
     from crustgf.inversion.slipmodels import map_slip_model, read_slip_model
+    from crustgf.io.gfread import origin_lonlat
 
     src = read_slip_model(path, origin_lonlat(gf))
     return map_slip_model(gf.subfaults, src, refine=refine)

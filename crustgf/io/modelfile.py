@@ -24,8 +24,8 @@ import h5py
 import numpy as np
 
 from crustgf.core.errors import REBUILD_HINT, CrustgfError, damaged_file
-from crustgf.mesh.model import LayerTable, Model, SubfaultTable
 from crustgf.io.xdmf import model_xdmf
+from crustgf.mesh.model import LayerTable, Model, SubfaultTable
 
 KIND = "crustgf-model"
 _STR = h5py.string_dtype()

@@ -8,11 +8,11 @@ from crustgf import __version__
 from crustgf.config.schema import Config, RectangleFault
 from crustgf.core.errors import CrustgfError
 from crustgf.geometry.patches import FaultPatches
-from crustgf.mesh.model import Model
 from crustgf.mesh import nodesets, quadratic, quality
 from crustgf.mesh.conformity import check_fault_embedded
 from crustgf.mesh.gmsh_build import mesh_linear
 from crustgf.mesh.materials import assign_materials, layer_table
+from crustgf.mesh.model import Model
 from crustgf.mesh.progress import Steps
 from crustgf.mesh.subfaults import subfault_table
 

@@ -16,8 +16,8 @@ from crustgf.geometry.patches import FaultPatches
 from crustgf.mesh import sizing
 from crustgf.mesh.cad import build_geometry
 from crustgf.mesh.isolate import call_isolated
-from crustgf.mesh.patchcheck import check_edges_do_not_cross
 from crustgf.mesh.materials import flat_layer_index
+from crustgf.mesh.patchcheck import check_edges_do_not_cross
 
 
 @dataclass
@@ -67,8 +67,8 @@ def set_sizes(cfg: Config, patches: FaultPatches, fault_surfaces: list[int]) -> 
                                   sizing.station_size(m.size_fault, m.size_max), outer)
     if st is not None:
         fields.append(st)
-    tops = [0.0] + [l.bottom for l in cfg.layers[:-1]]
-    layers = [(t, l.bottom) for t, l in zip(tops, cfg.layers)]
+    tops = [0.0] + [layer.bottom for layer in cfg.layers[:-1]]
+    layers = [(t, layer.bottom) for t, layer in zip(tops, cfg.layers)]
     fields += sizing.add_layer_fields(layers, cfg.domain, m.size_fault, m.size_max, outer=outer, core=core)
     if core is not None:
         fields.append(sizing.add_core_field(core, m.size_max, outer))

@@ -19,11 +19,11 @@ def layer_table(cfg: Config) -> LayerTable:
     layers = list(cfg.layers) + list(cfg.plate_layers)
     kinds = ["flat"] * len(cfg.layers) + ["plate"] * len(cfg.plate_layers)
     return LayerTable(
-        name=[l.name for l in layers],
-        bottom=np.array([l.bottom for l in layers], dtype=float),
-        vp=np.array([l.vp for l in layers], dtype=float),
-        vs=np.array([l.vs for l in layers], dtype=float),
-        density=np.array([l.density for l in layers], dtype=float),
+        name=[layer.name for layer in layers],
+        bottom=np.array([layer.bottom for layer in layers], dtype=float),
+        vp=np.array([layer.vp for layer in layers], dtype=float),
+        vs=np.array([layer.vs for layer in layers], dtype=float),
+        density=np.array([layer.density for layer in layers], dtype=float),
         kind=kinds,
     )
 
@@ -34,7 +34,7 @@ def flat_layer_index(cfg: Config, depth: np.ndarray) -> np.ndarray:
     A depth exactly on an interface belongs to the upper layer; depths below the last bottom
     go to the last layer.
     """
-    bottoms = np.array([l.bottom for l in cfg.layers], dtype=float)
+    bottoms = np.array([layer.bottom for layer in cfg.layers], dtype=float)
     idx = np.searchsorted(bottoms, np.asarray(depth, dtype=float), side="left")
     return np.minimum(idx, len(bottoms) - 1).astype(np.int32)
 

@@ -16,7 +16,6 @@ from crustgf.fem.material import lame_lambda, shear_modulus
 from crustgf.fem.shapes import TET10_EDGES, TRI6_EDGES  # noqa: F401 (node order, re-exported)
 
 
-
 @dataclass
 class LayerTable:
     """Material table; row i is material id i. `kind` is 'flat' or 'plate' (follows the interface)."""

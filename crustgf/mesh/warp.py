@@ -45,7 +45,7 @@ def top_zone_depth(cfg) -> float:
 
 def imprinted_depths(cfg) -> list[float]:
     """Depths (m) of the flat interfaces that are CAD planes: all without a surface, else >= r1."""
-    depths = [l.bottom for l in cfg.layers[:-1] if 0.0 < l.bottom < cfg.domain.depth]
+    depths = [layer.bottom for layer in cfg.layers[:-1] if 0.0 < layer.bottom < cfg.domain.depth]
     if getattr(cfg, "surface", None) is None:
         return depths
     r1 = top_zone_depth(cfg)

@@ -22,6 +22,7 @@ import numpy as np
 from crustgf.config.stored import stored_origin
 from crustgf.core.errors import CrustgfError
 from crustgf.plot.frame import MapFrame
+from crustgf.plot.section import SectionLine
 
 COMPONENTS = {"strike": 0, "dip": 1}
 FIGSIZE = (8.0, 7.0)  # inches; with DPI the PNG is 960 x 840 pixels
@@ -191,9 +192,8 @@ def plot_layout(model_path, out) -> Path:
     return save_png(fig, out)
 
 
-def parse_section(spec: str, origin) -> tuple["SectionLine", bool]:
+def parse_section(spec: str, origin) -> tuple[SectionLine, bool]:
     """'lon1,lat1,lon2,lat2' (needs an origin) or 'xy:x1,y1,x2,y2' (km) -> (SectionLine, geographic)."""
-    from crustgf.plot.section import SectionLine
 
     text = spec.strip()
     geographic = not text.lower().startswith("xy:")
@@ -253,8 +253,8 @@ def plate_top(material: np.ndarray, depth: np.ndarray, plate_ids: np.ndarray) ->
 
 def plot_section(model_path, spec: str, out, depth_max_km: float = 100.0) -> Path:
     """Vertical cross-section of the materials along `spec` (see parse_section); PNG at `out`."""
-    from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.collections import LineCollection
+    from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.patches import Patch
 
     from crustgf.plot.section import triangle_plane_crossings

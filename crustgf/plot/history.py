@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from crustgf.core.errors import CrustgfError
 from crustgf.config.stored import stored_origin
+from crustgf.config.viscoelastic import YEAR
+from crustgf.core.errors import CrustgfError
 from crustgf.plot.figures import COMPONENTS, DPI, _draw_subfaults, _fit_limits, _pyplot, nice_reference, save_png
 from crustgf.plot.frame import MapFrame
-from crustgf.config.viscoelastic import YEAR
 
 
 def load_history(gf_path, subfault: int, component: str):
@@ -124,7 +124,8 @@ def history_plot_command(gf_path, out, subfault, component, stations: str | None
     if (stations is None) == (times is None):
         raise CrustgfError("plot: give --stations (time series) or --times (maps), not both")
     if stations is not None:
-        return plot_history_series(gf_path, subfault, component, [s.strip() for s in stations.split(",") if s.strip()], out)
+        names = [s.strip() for s in stations.split(",") if s.strip()]
+        return plot_history_series(gf_path, subfault, component, names, out)
     try:
         values = [float(t) for t in times.split(",") if t.strip()]
     except ValueError:

@@ -29,9 +29,9 @@ import scipy.sparse as sp
 
 from crustgf.fem.assembly import assemble_stiffness
 from crustgf.solvers.cpu.amg import AmgVCycle, rigid_body_modes
-from crustgf.solvers.preconditioners import Chebyshev, chebyshev_coefficients
 from crustgf.solvers.cuda.problem_data import MeshData
 from crustgf.solvers.cuda.tet10 import EDGES
+from crustgf.solvers.preconditioners import Chebyshev, chebyshev_coefficients
 
 
 def p1_prolongation(data: MeshData) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:

@@ -34,7 +34,7 @@ enough memory for the model and its solver, and prefer few workers with several 
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from crustgf.core.errors import CrustgfError
 from crustgf.greens.dispatch.tasks import BatchResult, Task

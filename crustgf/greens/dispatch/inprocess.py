@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from crustgf.greens.dispatch.tasks import BatchResult, Task
 from crustgf.greens.dispatch.worker import SolverSpec, run_task

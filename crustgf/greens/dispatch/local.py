@@ -13,8 +13,8 @@ import logging
 import os
 
 from crustgf.core.errors import CrustgfError
-from crustgf.solvers.cpu.direct import PROCESSES_ENV
 from crustgf.greens.dispatch.dask import ALLOWED_FAILURES, DaskDispatcher
+from crustgf.solvers.cpu.direct import PROCESSES_ENV
 
 
 def start_local_workers(n_workers: int) -> DaskDispatcher:

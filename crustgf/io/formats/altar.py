@@ -22,9 +22,9 @@ from __future__ import annotations
 import h5py
 import numpy as np
 
-from crustgf.io.gfread import GreensFunctions
 from crustgf.core.atomic import atomic_open
 from crustgf.io.formats.folder import export_folder, write_info
+from crustgf.io.gfread import GreensFunctions
 
 
 def altar_matrix(displacement: np.ndarray) -> np.ndarray:

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from crustgf.io.gfread import GreensFunctions, model_name
 from crustgf.core.atomic import atomic_open
 from crustgf.io.formats.folder import export_folder, write_info
+from crustgf.io.gfread import GreensFunctions, model_name
 
 
 def csi_matrix(gf: GreensFunctions, slip: int) -> np.ndarray:

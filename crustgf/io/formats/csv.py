@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import csv
 
-import numpy as np
-
-from crustgf.io.gfread import COMPONENTS, SLIP_COMPONENTS, GreensFunctions
 from crustgf.core.atomic import atomic_open
 from crustgf.io.formats.provenance import provenance_lines
+from crustgf.io.gfread import COMPONENTS, SLIP_COMPONENTS, GreensFunctions
 
 
 def write_csv(gf: GreensFunctions, out) -> None:

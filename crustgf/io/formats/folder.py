@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crustgf.core.errors import CrustgfError
-from crustgf.io.gfread import GreensFunctions
 from crustgf.core.atomic import atomic_open
+from crustgf.core.errors import CrustgfError
 from crustgf.io.formats.provenance import provenance_lines
+from crustgf.io.gfread import GreensFunctions
 
 
 def export_folder(out, fmt: str) -> Path:

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from crustgf.core.errors import CrustgfError
-from crustgf.io.gfread import GreensFunctions, column_labels, row_labels
 from crustgf.core.atomic import atomic_open, save_npz
+from crustgf.core.errors import CrustgfError
 from crustgf.io.formats.provenance import PROVENANCE_ATTRS, provenance_lines, solve_record
+from crustgf.io.gfread import GreensFunctions, column_labels, row_labels
 
 
 def write_matrix(gf: GreensFunctions, out) -> None:

@@ -3,7 +3,8 @@
 Keys: greens_functions__displacement (n_stations, 3, n_subfaults, 2), stations__name,
 stations__position, [stations__lonlat], subfaults__centroid|strike|dip|area|vertices|cells|
 cell_subfault, solve__done, solve__residual, solve__iterations, [greens_functions__traction,
-sensitivity__<layer>__<mu|lambda>, greens_functions__displacement_history, greens_functions__time], model__layers__<column>, attrs__<root attribute> (as strings), and
+sensitivity__<layer>__<mu|lambda>, greens_functions__displacement_history, greens_functions__time],
+model__layers__<column>, attrs__<root attribute> (as strings), and
 `variant` (the exported structure's name, '' for the reference). Units as in the file (SI, degrees).
 """
 
@@ -13,9 +14,9 @@ import json
 
 import numpy as np
 
-from crustgf.io.gfread import GreensFunctions
 from crustgf.core.atomic import save_npz
 from crustgf.io.formats.provenance import solve_record
+from crustgf.io.gfread import GreensFunctions
 
 
 def _attr_text(value) -> str:

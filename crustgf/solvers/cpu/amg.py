@@ -14,9 +14,8 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
-from crustgf.core.errors import CrustgfError
-from crustgf.solvers.residual import true_relative_residual
 from crustgf.solvers.cpu.kernels import csr_matmat
+from crustgf.solvers.residual import true_relative_residual
 
 
 def rigid_body_modes(coords: np.ndarray) -> np.ndarray:
