@@ -17,6 +17,7 @@ install:
 	$(MAKE) install
 
 test: .venv/bin/crustgf
+	$(PY) -m ruff check crustgf tests bench
 	$(PY) -m pytest -q
 
 test-slow: .venv/bin/crustgf
