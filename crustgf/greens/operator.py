@@ -62,7 +62,25 @@ def checked_jobs(jobs, n_subfaults: int) -> np.ndarray:
     return jobs
 
 
-class GreenSolver:
+class StationSolver:
+    """What solvers of station displacements share: their station operators and their solver's memory."""
+
+    solver = None
+    station_interp = None
+
+    def release(self) -> None:
+        """Free the solver's memory held outside Python (PARDISO's factor); the object is done."""
+        release = getattr(self.solver, "release", None)
+        if release is not None:
+            release()
+        self.solver = None
+
+    @property
+    def n_stations(self) -> int:
+        return self.station_interp.shape[0] // 3
+
+
+class GreenSolver(StationSolver):
     def __init__(self, model, backend="cpu", method="auto", rtol=1e-8, max_iterations=5000, layers=None, batch=16,
                  traction=False, sensitivity=(), n_solves=None):
         """n_solves: how many GFs this solver is expected to compute (auto's cost model amortises a
@@ -101,17 +119,6 @@ class GreenSolver:
         from crustgf.greens.extras import SolverExtras
 
         self.extras = SolverExtras(self, inc, traction, sensitivity)
-
-    def release(self) -> None:
-        """Free the solver's memory held outside Python (PARDISO's factor); the object is done."""
-        release = getattr(self.solver, "release", None)
-        if release is not None:
-            release()
-        self.solver = None
-
-    @property
-    def n_stations(self) -> int:
-        return self.station_interp.shape[0] // 3
 
     def rhs(self, jobs):
         """(B, D): split-node right-hand sides (n_free, k) and nodal jumps (3 n_split, k) of jobs."""

@@ -38,7 +38,7 @@ from crustgf.fem.maxwell import (
 )
 from crustgf.fem.problem import ElasticProblem
 from crustgf.fem.splitnode import jump_operator
-from crustgf.greens.operator import GreenResult, checked_jobs, fault_and_stations
+from crustgf.greens.operator import GreenResult, StationSolver, checked_jobs, fault_and_stations
 from crustgf.solvers.choose import make_cpu_solver
 from crustgf.solvers.cpu.kernels import csr_matmat
 from crustgf.solvers.residual import true_relative_residual
@@ -66,7 +66,7 @@ def time_grid(times: np.ndarray, tau_min: float, steps_per_tau: int) -> tuple[fl
     return t_end / n_min, n_min, False
 
 
-class ViscoelasticSolver:
+class ViscoelasticSolver(StationSolver):
     """Station displacement histories per unit step slip of (subfault, component) jobs."""
 
     def __init__(self, model, options: ViscoelasticOptions, method="auto", rtol=1e-8, max_iterations=5000,
@@ -123,16 +123,6 @@ class ViscoelasticSolver:
         self.inc_local = np.ascontiguousarray(inc.local[hit][order])
         self.inc_split = np.ascontiguousarray(inc.split[hit][order])
         self.inc_ptr = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=len(self.viscous)))])
-
-    def release(self) -> None:
-        release = getattr(self.solver, "release", None)
-        if release is not None:
-            release()
-        self.solver = None
-
-    @property
-    def n_stations(self) -> int:
-        return self.station_interp.shape[0] // 3
 
     @property
     def state_bytes_per_rhs(self) -> int:

@@ -124,3 +124,31 @@ def solve(ops, precond, b_host, rtol, max_iterations, restarts=3, x0_host=None):
         if len(todo) == 0:
             break
     return x, residual, iterations
+
+
+class BlockPCGSolver:
+    """The common `.solve(B) -> (X, true residual, iterations)` face of the block PCG on any machine.
+
+    A subclass sets `data` (cuda.problem_data.MeshData: the internal numbering), `ops`, `precond`,
+    `rtol`, `max_iterations`, `n_free`, and may set `guess` (initial guesses, initial_guess.py).
+    B and X are (n_free, k) in the problem's free-dof order (ElasticProblem.free_dofs)."""
+
+    guess = None
+
+    @classmethod
+    def from_problem(cls, problem, **options):
+        """From an ElasticProblem-like object (nodes, cells, mu, lam, free_dofs)."""
+        return cls(problem.nodes, problem.cells, problem.mu, problem.lam, problem.free_dofs, **options)
+
+    def solve(self, B):
+        from crustgf.solvers.cuda.problem_data import from_internal, to_internal
+
+        B = np.asarray(B, dtype=np.float64)
+        squeeze = B.ndim == 1
+        b = to_internal(self.data, B.reshape(self.n_free, -1))
+        x0 = None if self.guess is None else self.guess.guess(b)
+        x, residual, iterations = solve(self.ops, self.precond, b, self.rtol, self.max_iterations, x0_host=x0)
+        if self.guess is not None:
+            self.guess.add(x[:, residual <= self.rtol])
+        X = from_internal(self.data, x)
+        return (X[:, 0] if squeeze else X), residual, iterations

@@ -20,9 +20,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from crustgf.core.errors import CrustgfError
+from crustgf.solvers.block_pcg import BlockPCGSolver
 from crustgf.solvers.cpu import kernels as kn
 from crustgf.solvers.cuda.host_ops import HostOps
-from crustgf.solvers.cuda.problem_data import MeshData, from_internal, prepare, to_internal
+from crustgf.solvers.cuda.problem_data import MeshData, prepare
 
 
 def internal_stiffness(data: MeshData, mu_e: np.ndarray, lam_e: np.ndarray) -> sp.csr_matrix:
@@ -125,7 +126,7 @@ class CpuOps(HostOps):
         kn.point_chebyshev(r, kx, True, dinv, c1, c2, d, x, False)
 
 
-class CpuMultigrid:
+class CpuMultigrid(BlockPCGSolver):
     """`CpuMultigrid.from_problem(problem)`; `.solve(B) -> (X, true residual, iterations)` on
     free-dof blocks (the common solver interface), the same block PCG as the CUDA backend."""
 
@@ -156,21 +157,3 @@ class CpuMultigrid:
 
             self.guess = GalerkinGuess(self.ops, max_vectors=recycle)
 
-    @classmethod
-    def from_problem(cls, problem, **options):
-        """From an ElasticProblem-like object (nodes, cells, mu, lam, free_dofs)."""
-        return cls(problem.nodes, problem.cells, problem.mu, problem.lam, problem.free_dofs, **options)
-
-    def solve(self, B):
-        from crustgf.solvers.block_pcg import solve
-
-        B = np.asarray(B, dtype=np.float64)
-        squeeze = B.ndim == 1
-        B = B.reshape(self.n_free, -1)
-        b = to_internal(self.data, B)
-        x0 = None if self.guess is None else self.guess.guess(b)
-        x, residual, iterations = solve(self.ops, self.precond, b, self.rtol, self.max_iterations, x0_host=x0)
-        if self.guess is not None:
-            self.guess.add(x[:, residual <= self.rtol])
-        X = from_internal(self.data, x)
-        return (X[:, 0] if squeeze else X), residual, iterations

@@ -8,14 +8,12 @@ the GPU: the stiffness is applied element by element (ebe_kernels.py).
 
 from __future__ import annotations
 
-import numpy as np
-
-from crustgf.solvers.block_pcg import solve
+from crustgf.solvers.block_pcg import BlockPCGSolver
 from crustgf.solvers.choose import make_preconditioner
-from crustgf.solvers.cuda.problem_data import from_internal, prepare, to_internal
+from crustgf.solvers.cuda.problem_data import prepare
 
 
-class CudaBlockPCG:
+class CudaBlockPCG(BlockPCGSolver):
     """Matrix-free TET10 block PCG. device=False runs the same algorithm with NumPy/SciPy (HostOps).
 
     preconditioner: 'multigrid' (default; TET10 -> TET4 -> smoothed-aggregation V-cycle in
@@ -41,16 +39,3 @@ class CudaBlockPCG:
             self.ops = HostOps(self.data)
         self.precond = make_preconditioner(self.ops, preconditioner, degree=degree, ratio=ratio)
 
-    @classmethod
-    def from_problem(cls, problem, **options):
-        """From an ElasticProblem-like object (nodes, cells, mu, lam, free_dofs)."""
-        return cls(problem.nodes, problem.cells, problem.mu, problem.lam, problem.free_dofs, **options)
-
-    def solve(self, B):
-        B = np.asarray(B, dtype=np.float64)
-        squeeze = B.ndim == 1
-        B = B.reshape(self.n_free, -1)
-        x, residual, iterations = solve(self.ops, self.precond, to_internal(self.data, B),
-                                        self.rtol, self.max_iterations)
-        X = from_internal(self.data, x)
-        return (X[:, 0] if squeeze else X), residual, iterations
