@@ -96,39 +96,51 @@ def reference_patches(patches: FaultPatches, warp: VerticalWarp, snap: float) ->
 BURY = 1000.0  # m: a fault that has gone below the surface stays at least this deep further down dip
 
 
-def keep_buried(ref: FaultPatches, rows: np.ndarray, bury: float = BURY) -> FaultPatches:
-    """Down dip of where a grid fault first goes below the surface, keep it below (z_ref <= -bury).
+SNAP = 300.0  # m: an along-strike patch edge within this of the surface everywhere is put in it
 
-    A fault extended up-dip (reach_surface) meets a rough seafloor: besides the trench it would
-    pierce seamounts and knolls here and there, in spots smaller than the elements, and gmsh fails
-    on such grazing multiple crossings. Physically the plate interface passes under them. So each
-    down-dip edge polyline (and the patch corners), once below -bury, is held at or below it; an
-    along-strike edge between two held corners is held too. `rows`: the patch row (grid_index j)."""
-    ne = len(ref.edge_points)
+
+def keep_buried(ref: FaultPatches, rows: np.ndarray, bury: float = BURY, snap: float = SNAP) -> FaultPatches:
+    """Tidy where an extended grid fault (reach_surface) meets a rough seafloor, in the reference
+    frame (surface z_ref = 0), so that gmsh never sees grazing multiple crossings:
+
+    - an along-strike edge lying within `snap` of the surface all along is put in it (z_ref = 0);
+    - each down-dip edge polyline never rises again (running minimum) until it is `bury` deep,
+      so it crosses the surface once;
+    - once it is `bury` under the surface it stays at least that deep (seamounts, knolls: the
+      plate interface passes under them).
+    Corners follow their edges. `rows`: the patch row (grid_index j) of each patch (unused)."""
+    ne, nse = len(ref.edge_points), _n_strike_edges(ref)
     pts = [e.copy() for e in ref.edge_points]
     corners = ref.corners.copy()
-    held_corner = np.zeros(len(corners), bool)
-    n_se = int(rows.max() + 1) if len(rows) else 0
-    # along-strike edges come first (rectangle.py / grid.py numbering): the rest run down dip
-    dip_edges = [k for k in range(ne) if k >= _n_strike_edges(ref)]
-    for k in dip_edges:  # pointing down dip
-        e = pts[k]
-        below = np.flatnonzero(e[:, 2] < -bury)
-        if len(below):
-            e[below[0]:, 2] = np.minimum(e[below[0]:, 2], -bury)
+    for k in range(nse):
+        z = pts[k][:, 2]
+        if np.abs(z).max() <= snap:
+            pts[k][:, 2] = 0.0
+            corners[ref.edge_ends[k], 2] = 0.0
+    # down-dip edges in order down each column: an edge starts where the one above it ends
+    by_start = {int(ref.edge_ends[k][0]): k for k in range(nse, ne)}
+    starts = set(by_start) - {int(ref.edge_ends[k][1]) for k in range(nse, ne)}
+    for c0 in starts:
+        k = by_start.get(c0)
+        while k is not None:
             a, b = ref.edge_ends[k]
-            held_corner[b] = True
-            corners[b, 2] = min(corners[b, 2], -bury)
+            e = pts[k]
+            e[0] = corners[a]
+            deep = np.flatnonzero(e[:, 2] < -bury)
+            i = int(deep[0]) if len(deep) else len(e)
+            e[:i, 2] = np.minimum.accumulate(e[:i, 2])  # the shallow band only (not forearc basins)
+            e[i:, 2] = np.minimum(e[i:, 2], -bury)
+            corners[b, 2] = min(corners[b, 2], e[-1, 2])
             e[-1] = corners[b]
-    for k in range(_n_strike_edges(ref)):
+            k = by_start.get(int(b))
+    for k in range(nse):  # along-strike edges between corners that are now deep stay deep
         a, b = ref.edge_ends[k]
-        if held_corner[a] and held_corner[b]:
+        if corners[a, 2] <= -bury and corners[b, 2] <= -bury:
             pts[k][:, 2] = np.minimum(pts[k][:, 2], -bury)
-            pts[k][0], pts[k][-1] = corners[a], corners[b]
-    for k in dip_edges:
+        pts[k][0], pts[k][-1] = corners[a], corners[b]
+    for k in range(nse, ne):
         a, b = ref.edge_ends[k]
         pts[k][0], pts[k][-1] = corners[a], corners[b]
-    del n_se
     return dataclasses.replace(ref, corners=corners, edge_points=pts)
 
 
