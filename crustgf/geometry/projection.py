@@ -10,11 +10,12 @@ near the central meridian are true; the scale error grows like (distance / 6400 
 from __future__ import annotations
 
 import numpy as np
-from pyproj import CRS, Transformer
 
 
-def transverse_mercator_crs(lon0: float, lat0: float) -> CRS:
-    """The local frame's CRS: WGS84 transverse Mercator whose (0, 0) is (lon0, lat0)."""
+def transverse_mercator_crs(lon0: float, lat0: float):
+    """The local frame's CRS (pyproj.CRS): WGS84 transverse Mercator whose (0, 0) is (lon0, lat0)."""
+    from pyproj import CRS  # imported when a projection is made: crustgf imports without pyproj
+
     return CRS.from_proj4(
         f"+proj=tmerc +lat_0={lat0!r} +lon_0={lon0!r} +k=1 +x_0=0 +y_0=0 +ellps=WGS84 +units=m +no_defs"
     )
@@ -26,6 +27,8 @@ class Projection:
     def __init__(self, origin: tuple[float, float]):
         lon0, lat0 = (float(v) for v in origin)
         self.origin = (lon0, lat0)
+        from pyproj import CRS, Transformer
+
         self.crs = transverse_mercator_crs(lon0, lat0)
         geographic = CRS.from_epsg(4326)
         # always_xy: (lon, lat) and (x, y) order, whatever the CRS's axis order says
