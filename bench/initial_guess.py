@@ -28,7 +28,7 @@ VARIANTS = {  # name: CpuMultigrid options
 
 
 def main(argv=None):
-    import crustgf.greens.operator as greens
+    from crustgf.greens import operator as greens
     from crustgf.io.modelfile import read_model
     from crustgf.solvers.cpu.multigrid import CpuMultigrid
 

@@ -79,7 +79,7 @@ def run_one(path: str, method: str, n_gfs: int, batch: int, rtol: float, save: s
     np.save(save, res.displacement)
     n = len(jobs)
     return dict(method=g.method, solver=type(g.solver).__name__, n_dof=int(model.n_dof),
-                n_free=int(len(g.problem.free_dofs)), n_gf=n, setup_s=setup, solve_s=solve,
+                n_free=len(g.problem.free_dofs), n_gf=n, setup_s=setup, solve_s=solve,
                 per_gf_s=(setup + solve) / n, solve_per_gf_s=solve / n,
                 max_residual=float(res.residual.max()), iterations=int(res.iterations.max()),
                 mean_iterations=float(res.iterations.mean()),
