@@ -180,6 +180,28 @@ def test_mesh_estimate_is_within_a_factor_of_gmsh(tmp_path):
     assert actual / 4 < est.tets < actual * 4, (est.tets, actual)
 
 
+def test_mesh_estimate_of_a_sized_box_counts_its_graded_far_field(tmp_path):
+    """With domain x, y, depth omitted crustgf sizes a box hundreds of times the fault, graded:
+    the estimate must count that far field as gmsh meshes it (sizes growing with distance), not
+    at size_max, or the shipped Nankai demo would be refused."""
+    from crustgf.config.load import load_config
+    from crustgf.io.modelfile import read_model
+    from crustgf.mesh.estimate import MAX_TETS, estimate_mesh
+
+    config = no_variant().replace("x = [-40.0, 40.0]\ny = [-40.0, 40.0]\ndepth = 30.0\n", "")
+    config = config.replace("bottom = 30.0\n", "", 1) if config.count("bottom = 30.0") else config
+    cfg_path = tiny_inputs(tmp_path, config)
+    cfg = load_config(cfg_path)
+    assert cfg.domain.core is not None and cfg.domain.x[1] - cfg.domain.x[0] > 5 * (cfg.domain.core[1] - cfg.domain.core[0])
+    r = cli("--quiet", "mesh", cfg_path, "-o", tmp_path / "m.h5")
+    assert r.exit_code == 0, r.output
+    actual = len(read_model(tmp_path / "m.h5").cells)
+    est = estimate_mesh(cfg)
+    assert actual / 4 < est.tets < actual * 4, (est.tets, actual)
+    for shipped in sorted((ROOT / "crustgf" / "configs").glob("*.toml")):  # every shipped config passes
+        assert estimate_mesh(load_config(shipped)).tets < MAX_TETS, shipped.name
+
+
 def _children(pid: int) -> list[int]:
     try:
         text = Path(f"/proc/{pid}/task/{pid}/children").read_text()

@@ -8,7 +8,8 @@ surface of area A and perimeter P is (2 A + pi P d + 4 pi d^2) dd (Steiner's for
 at the domain's volume. Thin layers add their capped size over their volume. K was fitted to the
 meshes of the shipped configs (`TETS_PER_H3`): nankai.toml 0.31 M estimated vs 0.38 M meshed,
 nankai-coarse.toml 28 k vs 105 k (its plate layers refine further): within a factor ~4, enough to
-tell a model that fits from one a thousand times too large.
+tell a model that fits from one a thousand times too large. A box crustgf sized (domain x, y or
+depth omitted) counts its far field apart: beyond the core, sizes grow with distance.
 
 `check_mesh_size` refuses a config whose estimate is over MAX_TETS unless forced: such a mesh
 runs for hours and needs more memory than the machine has, and the user meant something else
@@ -24,7 +25,7 @@ import numpy as np
 
 from crustgf.config.schema import Config, RectangleFault
 from crustgf.core.errors import CrustgfError
-from crustgf.mesh.sizing import GROWTH, layer_size_cap
+from crustgf.mesh.sizing import FAR_GROWTH, GROWTH, far_size, layer_size_cap
 
 TETS_PER_H3 = 6.0  # tetrahedra per h^3 of volume for gmsh's Delaunay meshes of local size h
 MAX_TETS = 3_000_000  # ~15 GB for gmsh and the TET10 model; nankai.toml has 0.38 M
@@ -78,10 +79,29 @@ def _fault_geometry(cfg: Config) -> tuple[float, float, int]:
     return area, 4.0 * math.sqrt(max(area, 0.0)), max(1, int(round(area / size**2)))
 
 
+def _far_field_count(d, size_max: float) -> float:
+    """Elements beyond the far-field core of a box crustgf sized (sizing.add_core_field): sizes grow
+    from size_max by FAR_GROWTH per metre of distance from the core, up to far_size."""
+    x0, x1, y0, y1, c = d.core
+    a, b = x1 - x0, y1 - y0
+    v_dom = (d.x[1] - d.x[0]) * (d.y[1] - d.y[0]) * d.depth
+    reach = max(d.x[1] - x1, x0 - d.x[0], d.y[1] - y1, y0 - d.y[0], d.depth - c, 1.0)
+    t = np.r_[0.0, np.geomspace(1e-3 * size_max, reach, 300)]
+    v = np.minimum((a + 2 * t) * (b + 2 * t) * (c + t), v_dom)  # the core grown by t (not above the top)
+    mid = 0.5 * (t[1:] + t[:-1])
+    h = np.minimum(far_size(d, size_max), size_max + FAR_GROWTH * mid)
+    return float(np.sum(np.diff(v) / h**3))
+
+
 def estimate_mesh(cfg: Config) -> MeshEstimate:
     d, m = cfg.domain, cfg.mesh
-    area_dom = (d.x[1] - d.x[0]) * (d.y[1] - d.y[0])
-    v_dom = area_dom * d.depth
+    core = getattr(d, "core", None)
+    if core is not None:  # a sized box: the part near the fault is the core; beyond it sizes grow
+        area_dom = (core[1] - core[0]) * (core[3] - core[2])
+        v_dom = area_dom * core[4]
+    else:
+        area_dom = (d.x[1] - d.x[0]) * (d.y[1] - d.y[0])
+        v_dom = area_dom * d.depth
     area, perimeter, n_sub = _fault_geometry(cfg)
     s = min(m.size_fault, math.sqrt(area / n_sub)) if area > 0 else m.size_fault
     s = max(s, 1e-6)
@@ -99,6 +119,8 @@ def estimate_mesh(cfg: Config) -> MeshEstimate:
         cap = layer_size_cap(layer.bottom - top, m.size_fault, m.size_max)
         if cap is not None:
             count += area_dom * (layer.bottom - top) * (1.0 / cap**3 - 1.0 / m.size_max**3)
+    if core is not None:
+        count += _far_field_count(d, m.size_max)
     return MeshEstimate(int(TETS_PER_H3 * count), n_sub, area, s)
 
 
