@@ -192,7 +192,8 @@ def test_mesh_estimate_of_a_sized_box_counts_its_graded_far_field(tmp_path):
     config = config.replace("bottom = 30.0\n", "", 1) if config.count("bottom = 30.0") else config
     cfg_path = tiny_inputs(tmp_path, config)
     cfg = load_config(cfg_path)
-    assert cfg.domain.core is not None and cfg.domain.x[1] - cfg.domain.x[0] > 5 * (cfg.domain.core[1] - cfg.domain.core[0])
+    core = cfg.domain.core
+    assert core is not None and cfg.domain.x[1] - cfg.domain.x[0] > 5 * (core[1] - core[0])
     r = cli("--quiet", "mesh", cfg_path, "-o", tmp_path / "m.h5")
     assert r.exit_code == 0, r.output
     actual = len(read_model(tmp_path / "m.h5").cells)
