@@ -9,11 +9,11 @@ Cost model, seconds for m GFs on a model of n free dofs (N = n / 1e6), 2 cores:
 
 F = 210, S = 0.84: PARDISO on the 2-core machine, 26 s + 0.19 s per GF at 0.30M dofs
 (bench/results/cpu-20261121-300k.txt), 237 s + 0.89 s per GF at 1.07M (cpu-20261201-1M.txt);
-the exponents are the growth between the two. G = 25, I = 4.5: multigrid 6.7 s + 1.37 s per GF
-at 0.30M (16 iterations, quiet machine), 2.8 s per GF at 0.59M (18 iterations, loaded machine)
-(bench/results/mg-20261203.txt). So direct costs ~5x less per GF once factorised and wins for
-many GFs when its factor fits; multigrid wins for few GFs on big models and whenever the factor
-does not fit. Direct is taken only when predicted faster AND PARDISO's own analysis says its
+the exponents are the growth between the two. G = 20, I = 2.2: multigrid on a quiet machine,
+9 s + 0.57 s per GF at 0.30M (16 iterations), 10 s + 0.98 s at 0.59M (18), 33 s + 3.0 s at 1.07M
+(18, load 2-4) (bench/results/mg-20261203.txt). So direct costs ~2.5x less per GF once factorised
+and wins for many GFs when its factor fits; multigrid wins for few GFs on big models and whenever
+the factor does not fit. Direct is taken only when predicted faster AND PARDISO's own analysis says its
 factor fits the memory budget (cpu_direct.direct_memory_budget: a share of MemAvailable);
 otherwise multigrid, or amg-cg for a TET4 model (multigrid needs TET10).
 """
@@ -28,8 +28,8 @@ from crustgf.solvers import preconditioners as pc
 # seconds per the module docstring's cost model
 DIRECT_FACTOR_S = 210.0  # F
 DIRECT_SOLVE_S = 0.84  # S
-MULTIGRID_SETUP_S = 25.0  # G
-MULTIGRID_PER_GF_S = 4.5  # I
+MULTIGRID_SETUP_S = 20.0  # G
+MULTIGRID_PER_GF_S = 2.2  # I
 # PARDISO's own estimate was 12.8 kB per dof at 1.07M TET10 dofs (13.7 GB) and grows faster than
 # n: below half of that the analysis (METIS on the whole matrix: a minute and gigabytes at 1.6M
 # dofs) is not even tried
