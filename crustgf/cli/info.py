@@ -7,7 +7,6 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from crustgf.core.errors import CrustgfError
 from crustgf.io.gffile import KIND as GF_KIND
 from crustgf.mesh.model import Model
 from crustgf.mesh.quality import quality_stats
@@ -106,16 +105,10 @@ def _residual_text(gf) -> str:
 
 def summarize(path) -> str:
     """Summary of a model file or a Green's-function file."""
-    path = Path(path)
-    if not path.exists():
-        raise CrustgfError(f"{path}: no such file")
-    from crustgf.core.errors import RESOLVE_HINT, damaged_file
+    from crustgf.core.errors import RESOLVE_HINT, damaged_file, open_hdf5
 
-    try:
-        f = h5py.File(path, "r")
-    except OSError as exc:
-        raise CrustgfError(f"{path}: not an HDF5 file, or its metadata is damaged ({exc})") from None
-    with f, damaged_file(path, RESOLVE_HINT):
+    path = Path(path)
+    with open_hdf5(path) as f, damaged_file(path, RESOLVE_HINT):
         is_gf = f.attrs.get("kind") == GF_KIND
     if is_gf:  # the reader reads every dataset it shows: a bad checksum is one line there
         return _gf_summary(path)

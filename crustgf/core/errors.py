@@ -38,3 +38,19 @@ def damaged_file(path, hint: str):
             raise CrustgfError(f"{path}: cannot read it ({what}); {hint}") from None
 
     return guard()
+
+
+def open_hdf5(path, what: str = "file", hint: str = ""):
+    """h5py.File(path, "r") with one-line errors: a missing file, or one that is not HDF5 or whose
+    metadata is damaged (`hint` says how to rebuild it)."""
+    from pathlib import Path
+
+    import h5py
+
+    if not Path(path).is_file():
+        raise CrustgfError(f"{path}: no such {what}")
+    try:
+        return h5py.File(path, "r")
+    except OSError as exc:
+        raise CrustgfError(f"{path}: not an HDF5 file, or its metadata is damaged ({exc})"
+                           + (f"; {hint}" if hint else "")) from None

@@ -15,7 +15,6 @@ column per (subfault, slip component), both in C order:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -166,17 +165,11 @@ def _read_subfaults(f, path: str) -> Subfaults:
 
 def load_greens_functions(path, variant: str | None = None) -> GreensFunctions:
     """Read the reference structure's (variant=None) or one variant's Green's functions."""
-    import h5py
+
+    from crustgf.core.errors import RESOLVE_HINT, damaged_file, open_hdf5
 
     path = str(path)
-    if not Path(path).is_file():
-        raise CrustgfError(f"{path}: no such Green's-function file")
-    try:
-        f = h5py.File(path, "r")
-    except OSError as exc:
-        raise CrustgfError(f"{path}: not an HDF5 file, or its metadata is damaged ({exc})") from None
-    from crustgf.core.errors import RESOLVE_HINT, damaged_file
-
+    f = open_hdf5(path, "Green's-function file")
     with f, damaged_file(path, RESOLVE_HINT):
         variants = list_variants(f)
         if variant is None:

@@ -23,7 +23,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from crustgf.core.errors import REBUILD_HINT, CrustgfError, damaged_file
+from crustgf.core.errors import REBUILD_HINT, CrustgfError, damaged_file, open_hdf5
 from crustgf.io.xdmf import model_xdmf
 from crustgf.mesh.model import LayerTable, Model, SubfaultTable
 
@@ -130,14 +130,7 @@ def write_model(model: Model, path) -> None:
 
 
 def _open_model(path) -> h5py.File:
-    path = Path(path)
-    if not path.exists():
-        raise CrustgfError(f"{path}: no such file")
-    try:
-        f = h5py.File(path, "r")
-    except OSError as exc:
-        raise CrustgfError(f"{path}: not an HDF5 file, or its metadata is damaged ({exc}); "
-                           "rebuild it (crustgf mesh CONFIG -o MODEL)") from None
+    f = open_hdf5(Path(path), "file", "rebuild it (crustgf mesh CONFIG -o MODEL)")
     with damaged_file(path, REBUILD_HINT):
         kind = f.attrs.get("kind")
     if kind != KIND:
