@@ -47,6 +47,19 @@ def effective_moduli(mu, lam, c):
     return mu_eff, lam + 2.0 / 3.0 * (mu - mu_eff)
 
 
+@nb.njit(cache=True)
+def element_gradients(nodes, cells, e, qpts):
+    """Shape-function gradients (nq, nn_el, 3) at the quadrature points of element e, and its volume."""
+    nn_el = cells.shape[1]
+    X = np.empty((nn_el, 3))
+    for a in range(nn_el):
+        for c in range(3):
+            X[a, c] = nodes[cells[e, a], c]
+    dN = np.empty((qpts.shape[0], nn_el, 3))
+    vol = shape_gradients(X, qpts, dN)
+    return dN, vol
+
+
 @nb.njit(cache=True, parallel=True)
 def deviatoric_strain(nodes, cells, elems, U, inc_ptr, inc_local, inc_split, D, qpts, out):
     """out (nv, nq, 6, k) = deviatoric strain at the quadrature points of elements `elems` (nv,).
@@ -59,12 +72,7 @@ def deviatoric_strain(nodes, cells, elems, U, inc_ptr, inc_local, inc_split, D, 
     k = U.shape[2]
     for i in nb.prange(elems.shape[0]):
         e = elems[i]
-        X = np.empty((nn_el, 3))
-        for a in range(nn_el):
-            for c in range(3):
-                X[a, c] = nodes[cells[e, a], c]
-        dN = np.empty((nq, nn_el, 3))
-        shape_gradients(X, qpts, dN)
+        dN, _ = element_gradients(nodes, cells, e, qpts)
         ue = np.empty((nn_el, 3, k))
         for a in range(nn_el):
             ue[a] = U[cells[e, a]]
@@ -96,12 +104,7 @@ def _element_forces(nodes, cells, elems, S, qpts, qw, Fe):
     k = S.shape[3]
     for i in nb.prange(elems.shape[0]):
         e = elems[i]
-        X = np.empty((nn_el, 3))
-        for a in range(nn_el):
-            for c in range(3):
-                X[a, c] = nodes[cells[e, a], c]
-        dN = np.empty((nq, nn_el, 3))
-        vol = shape_gradients(X, qpts, dN)
+        dN, vol = element_gradients(nodes, cells, e, qpts)
         Fe[i] = 0.0
         for q in range(nq):
             w = qw[q] * vol
