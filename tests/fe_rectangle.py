@@ -58,3 +58,22 @@ def relative_errors(fe, ref):
 
 def corners_of(strike, dip, top, length, width):
     return rectangle_corners([0, 0, -top * KM], strike, dip, length * KM, width * KM)
+
+
+def rectangle_triangles(corners, n_strike, n_dip):
+    """(2 n_strike n_dip, 3, 3) triangles of a rectangle split into patches (patch j = i_dip * n_strike +
+    i_strike, two triangles each), every one oriented so its normal points into the hanging wall."""
+    c0, c1, c3 = corners[0], corners[1], corners[3]
+    n = np.cross(c3 - c0, c1 - c0)
+    s_, d_ = np.linspace(0, 1, n_strike + 1), np.linspace(0, 1, n_dip + 1)
+    tris = []
+    for j in range(n_dip):
+        for i in range(n_strike):
+            P = lambda a, b: c0 + a * (c1 - c0) + b * (c3 - c0)  # noqa: E731
+            p00, p10, p01, p11 = P(s_[i], d_[j]), P(s_[i + 1], d_[j]), P(s_[i], d_[j + 1]), P(s_[i + 1], d_[j + 1])
+            for tri in ([p00, p01, p11], [p00, p11, p10]):
+                tri = np.array(tri)
+                if np.cross(tri[1] - tri[0], tri[2] - tri[0]) @ n < 0:
+                    tri = tri[[0, 2, 1]]
+                tris.append(tri)
+    return np.array(tris)

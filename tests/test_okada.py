@@ -11,7 +11,7 @@ row at buried edges (same potency), so the error falls with the element size.
 
 import numpy as np
 import pytest
-from fe_rectangle import KM, corners_of, fe_rectangle_gfs, relative_errors, surface_grid
+from fe_rectangle import KM, corners_of, fe_rectangle_gfs, rectangle_triangles, relative_errors, surface_grid
 
 from crustgf.geometry.frames import normal_vector, rectangle_corners
 
@@ -22,19 +22,7 @@ def cutde_rectangles(corners, n_strike, n_dip, positions, nu=NU):
     """(n_st, 3, n_subfaults, 2) half-space displacement, subfault j = i_dip * n_strike + i_strike."""
     import cutde.halfspace as hs
 
-    c0, c1, c3 = corners[0], corners[1], corners[3]
-    n = np.cross(c3 - c0, c1 - c0)  # dip x strike: into the hanging wall
-    s_, d_ = np.linspace(0, 1, n_strike + 1), np.linspace(0, 1, n_dip + 1)
-    tris = []
-    for j in range(n_dip):
-        for i in range(n_strike):
-            P = lambda a, b: c0 + a * (c1 - c0) + b * (c3 - c0)  # noqa: E731
-            p00, p10, p01, p11 = P(s_[i], d_[j]), P(s_[i + 1], d_[j]), P(s_[i], d_[j + 1]), P(s_[i + 1], d_[j + 1])
-            for tri in ([p00, p01, p11], [p00, p11, p10]):
-                tri = np.array(tri)
-                if np.cross(tri[1] - tri[0], tri[2] - tri[0]) @ n < 0:
-                    tri = tri[[0, 2, 1]]
-                tris.append(tri)
+    tris = rectangle_triangles(corners, n_strike, n_dip)  # oriented into the hanging wall
     m = hs.disp_matrix(np.asarray(positions, float), np.array(tris), nu)  # (n_st, 3, n_tri, 3)
     return m[:, :, :, :2].reshape(len(positions), 3, n_strike * n_dip, 2, 2).sum(axis=3)
 

@@ -16,7 +16,7 @@ not the surface's).
 
 import numpy as np
 import pytest
-from fe_rectangle import KM
+from fe_rectangle import KM, rectangle_triangles
 from test_okada import MU, NU, RHO
 
 from crustgf.config.schema import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
@@ -75,17 +75,7 @@ def cutde_reference(corners, n_strike, n_dip, positions, R=None, origin=None):
     d_r = np.cross(n_r, s_r)
     # true slip direction k (strike, dip) = a_k s_r + b_k d_r in the rotated frame
     coef = np.array([[(R @ t) @ s_r, (R @ t) @ d_r] for t in (s_true, d_true)])  # (2 true, 2 cutde)
-    s_, d_ = np.linspace(0, 1, n_strike + 1), np.linspace(0, 1, n_dip + 1)
-    tris = []
-    for j in range(n_dip):
-        for i in range(n_strike):
-            P = lambda a, b: c0 + a * (c1 - c0) + b * (c3 - c0)  # noqa: E731
-            p00, p10, p01, p11 = P(s_[i], d_[j]), P(s_[i + 1], d_[j]), P(s_[i], d_[j + 1]), P(s_[i + 1], d_[j + 1])
-            for tri in ([p00, p01, p11], [p00, p11, p10]):
-                tri = np.array(tri)
-                if np.cross(tri[1] - tri[0], tri[2] - tri[0]) @ n < 0:
-                    tri = tri[[0, 2, 1]]
-                tris.append(tri)
+    tris = rectangle_triangles(corners, n_strike, n_dip)
     tris_r = (np.array(tris) - origin) @ R.T
     pos_r = (np.asarray(positions, float) - origin) @ R.T
     pos_r[:, 2] = np.minimum(pos_r[:, 2], 0.0)  # on the surface up to roundoff

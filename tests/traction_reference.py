@@ -10,26 +10,10 @@ reference are the same functional of the field: only the discretisation differs.
 from __future__ import annotations
 
 import numpy as np
+from fe_rectangle import rectangle_triangles  # noqa: F401 (used below and by importers)
 
 from crustgf.geometry.frames import slip_vectors
 from crustgf.greens.traction import disk_weight, receiver_radius
-
-
-def rectangle_triangles(corners, n_strike, n_dip):
-    c0, c1, c3 = corners[0], corners[1], corners[3]
-    n = np.cross(c3 - c0, c1 - c0)
-    s_, d_ = np.linspace(0, 1, n_strike + 1), np.linspace(0, 1, n_dip + 1)
-    tris = []
-    for j in range(n_dip):
-        for i in range(n_strike):
-            P = lambda a, b: c0 + a * (c1 - c0) + b * (c3 - c0)
-            p00, p10, p01, p11 = P(s_[i], d_[j]), P(s_[i + 1], d_[j]), P(s_[i], d_[j + 1]), P(s_[i + 1], d_[j + 1])
-            for tri in ([p00, p01, p11], [p00, p11, p10]):
-                tri = np.array(tri)
-                if np.cross(tri[1] - tri[0], tri[2] - tri[0]) @ n < 0:
-                    tri = tri[[0, 2, 1]]
-                tris.append(tri)
-    return np.array(tris)
 
 
 def cutde_traction(model, corners, n_strike, n_dip, mu, nu, eps=1.0):
