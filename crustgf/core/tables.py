@@ -37,10 +37,14 @@ class Table:
         i = self.columns.index(name)
         return [row[i] for row in self.rows]
 
-    def numbers(self, name: str) -> np.ndarray:
-        """A column as float64; a cell that is not a finite number is an error naming its line."""
+    def numbers(self, name: str, blank_is_nan: bool = False) -> np.ndarray:
+        """A column as float64; a cell that is not a finite number is an error naming its line
+        (with blank_is_nan, an empty cell is NaN: a value not given)."""
         out = np.empty(len(self.rows))
         for k, cell in enumerate(self.text(name)):
+            if blank_is_nan and cell == "":
+                out[k] = np.nan
+                continue
             try:
                 out[k] = float(cell)
             except ValueError:

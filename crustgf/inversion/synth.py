@@ -97,22 +97,6 @@ def write_data_csv(path, gf: GreensFunctions, values: np.ndarray, sigma: float, 
                         f"{sigma:.6e}"])
 
 
-def _numbers_or_nan(table, name):
-    out = np.full(len(table.rows), np.nan)
-    for k, cell in enumerate(table.text(name)):
-        if cell == "":
-            continue
-        try:
-            out[k] = float(cell)
-        except ValueError:
-            out[k] = np.nan
-        if not np.isfinite(out[k]):
-            from crustgf.core.tables import TableError
-
-            raise TableError(f"line {table.lines[k]}: column '{name}' is not a number: {cell!r}")
-    return out
-
-
 def read_data_csv(path) -> StationData:
     """Observed displacements (see module doc); every observed component needs a sigma > 0."""
     from crustgf.core.tables import TableError, read_table
@@ -121,11 +105,11 @@ def read_data_csv(path) -> StationData:
         t = read_table(path)
         if not t.has("station", *COMPONENTS):
             raise TableError("needs columns station, east, north, up (m) and sigma (m)")
-        values = np.stack([_numbers_or_nan(t, c) for c in COMPONENTS], axis=1)
+        values = np.stack([t.numbers(c, blank_is_nan=True) for c in COMPONENTS], axis=1)
         if t.has("sigma_east", "sigma_north", "sigma_up"):
-            sigma = np.stack([_numbers_or_nan(t, f"sigma_{c}") for c in COMPONENTS], axis=1)
+            sigma = np.stack([t.numbers(f"sigma_{c}", blank_is_nan=True) for c in COMPONENTS], axis=1)
         elif t.has("sigma"):
-            sigma = np.repeat(_numbers_or_nan(t, "sigma")[:, None], 3, axis=1)
+            sigma = np.repeat(t.numbers("sigma", blank_is_nan=True)[:, None], 3, axis=1)
         else:
             raise TableError("needs a 'sigma' column (m) or sigma_east, sigma_north, sigma_up")
         observed = np.isfinite(values)
