@@ -119,18 +119,22 @@ class SurfaceGrid:
     kind: str  # "lonlat" or "xy" (km as written)
     a: np.ndarray
     b: np.ndarray
-    values: np.ndarray  # (len(b), len(a)) m
-    looks_like_km: bool
+    values: np.ndarray  # (len(b), len(a)) as written in the value column
+    looks_like_km: bool  # every |value| <= 10 on a grid of more than 4 nodes (only meaningful for metres)
 
 
-def read_surface_grid(path) -> SurfaceGrid:
-    """Columns lon, lat or x, y (km), and elevation_m; one row per node of a regular lattice."""
+VALUE_COLUMNS = {"elevation_m": "metres above sea level", "depth_km": "km below sea level"}
+
+
+def read_grid(path, value: str = "elevation_m") -> SurfaceGrid:
+    """A regular lattice of values: columns lon, lat or x, y (km), and `value` (a VALUE_COLUMNS
+    key); one row per node, any order."""
     t = read_table(path)
-    cols = _pick_columns(t, [("lon", "lat"), ("x", "y")], "surface grid")
-    if not t.has("elevation_m"):
-        raise TableError(f"surface grid needs an 'elevation_m' column (metres above sea level); found {t.columns}")
+    cols = _pick_columns(t, [("lon", "lat"), ("x", "y")], "grid")
+    if not t.has(value):
+        raise TableError(f"grid needs a '{value}' column ({VALUE_COLUMNS[value]}); found {t.columns}")
     a_raw, b_raw = t.numbers(cols[0]), t.numbers(cols[1])
-    z = t.numbers("elevation_m")  # NaN or text: an error naming the line
+    z = t.numbers(value)  # NaN or text: an error naming the line
     a, b = _axis(a_raw, cols[0]), _axis(b_raw, cols[1])
     ia = np.clip(np.searchsorted(a, a_raw), 0, len(a) - 1)
     ib = np.clip(np.searchsorted(b, b_raw), 0, len(b) - 1)
@@ -150,3 +154,8 @@ def read_surface_grid(path) -> SurfaceGrid:
     kind = "lonlat" if cols == ("lon", "lat") else "xy"
     looks_like_km = len(z) > 4 and float(np.abs(z).max()) <= KM_LIKE and float(np.ptp(z)) > 0
     return SurfaceGrid(kind, a, b, values.reshape(len(b), len(a)), looks_like_km)
+
+
+def read_surface_grid(path) -> SurfaceGrid:
+    """The free surface's grid: elevation_m, metres above sea level."""
+    return read_grid(path, "elevation_m")
