@@ -47,8 +47,10 @@ def _read_material(ck, sec):
     return (vp * KM_S, vs * KM_S, rho * G_CM3) if all(ok) else None
 
 
-def _read_flat_layers(ck, root, domain) -> list[_LayerEntry]:
-    """Bottoms strictly increasing, the last at domain.depth."""
+def _read_flat_layers(ck, root, domain, proj=None, base=None, warnings=None) -> list[_LayerEntry]:
+    """Bottoms strictly increasing, the last at domain.depth. A bottom may be a surface
+    (`bottom = { file = ... }`, config/layer_surfaces.py): those are checked against all others
+    point by point (crossing) once the free surface is read too (check_layer_surfaces)."""
     secs = root.tables("layers", ("name", "bottom") + MATERIAL_KEYS + ("viscosity",))
     out = []
     if secs is None:
@@ -57,17 +59,26 @@ def _read_flat_layers(ck, root, domain) -> list[_LayerEntry]:
     for i, sec in enumerate(secs):
         name = sec.string("name")
         last = i == len(secs) - 1  # may omit bottom: it reaches the bottom of the model
-        bottom = sec.number("bottom", required=not last)
-        if last and not sec.has("bottom") and domain.depth is not None:
-            bottom = domain.depth / KM
-        if bottom is not None:
-            if ck.require(bottom > previous, sec.at("bottom"),
-                          f"must be > {_show(previous)} (the layer above's bottom, or the surface), "
-                          f"got {_show(bottom)}"):
-                previous = bottom
+        surface, bottom = None, None
+        if isinstance(sec.data.get("bottom"), dict):
+            if ck.require(not last, sec.at("bottom"), "the last layer reaches the bottom of the model: "
+                          "its bottom cannot be a surface (give a number or omit it)"):
+                from crustgf.config.layer_surfaces import read_bottom_surface
+
+                surface = read_bottom_surface(ck, sec, proj, base, warnings if warnings is not None else [])
+                bottom = 0.0 if surface is not None else None  # set to its mean depth once all are read
+        else:
+            bottom = sec.number("bottom", required=not last)
+            if last and not sec.has("bottom") and domain.depth is not None:
+                bottom = domain.depth / KM
+            if bottom is not None:
+                if ck.require(bottom > previous, sec.at("bottom"),
+                              f"must be > {_show(previous)} (the flat layer bottom above, or the surface), "
+                              f"got {_show(bottom)}"):
+                    previous = bottom
         mat = _read_material(ck, sec)
         ok = name is not None and bottom is not None and mat is not None
-        out.append(_LayerEntry(name, sec.path, Layer(name, bottom * KM, *mat) if ok else None))
+        out.append(_LayerEntry(name, sec.path, Layer(name, bottom * KM, *mat, surface) if ok else None))
     last = secs[-1].data.get("bottom")  # checked above; here only its relation to the domain
     if _is_number(last) and domain.depth is not None and not domain.auto[2] and not math.isclose(
             last * KM, domain.depth, rel_tol=1e-12):

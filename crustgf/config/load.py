@@ -81,7 +81,8 @@ def _read_config(ck: _Checker, data: dict, base: Path) -> Config | None:
     model = root.table("model", ("name",))
     name = model.string("name") if model else None
     domain, proj = _read_domain(ck, root)
-    layers = _read_flat_layers(ck, root, domain)
+    warnings: list[str] = []
+    layers = _read_flat_layers(ck, root, domain, proj, base, warnings)
     fault = _read_fault(ck, root, domain, proj, base)
     plate = _read_plate_layers(ck, root)
     _check_unique_layer_names(ck, layers + plate)
@@ -89,7 +90,6 @@ def _read_config(ck: _Checker, data: dict, base: Path) -> Config | None:
     mesh = _read_mesh(ck, root)
     solver = _read_solver(ck, root)
     variants = _read_variants(ck, root, layers + plate)
-    warnings: list[str] = []
     surface = None
     if root.has("surface"):
         from crustgf.config.surface import check_surface_geometry, read_surface
@@ -97,6 +97,10 @@ def _read_config(ck: _Checker, data: dict, base: Path) -> Config | None:
         surface = read_surface(ck, root, domain, proj, base, warnings)
         if surface is not None and not ck.problems:
             check_surface_geometry(ck, surface, domain, layers, fault, stations)
+    if not ck.problems and any(e.layer.surface is not None for e in layers):
+        from crustgf.config.layer_surfaces import check_layer_surfaces
+
+        check_layer_surfaces(ck, layers, domain, surface)
     if isinstance(fault, GridFault) and fault.reach_surface and not ck.problems:
         from crustgf.geometry.updip import extend_updip
 

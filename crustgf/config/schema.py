@@ -16,10 +16,18 @@ class Layer:
     """A flat layer from the surface downwards, or a plate layer following the plate interface."""
 
     name: str
-    bottom: float  # m, depth of the layer's bottom (positive down); for plate layers: thickness (m)
+    bottom: float  # m, depth of the layer's bottom (positive down); for plate layers: thickness (m);
+    #                for a bottom given as a surface: its mean depth (the meshing reference depth)
     vp: float  # m/s
     vs: float  # m/s
     density: float  # kg/m^3
+    surface: Surface | None = None  # a bottom given as a surface: z (m, up) of the bottom at (x, y)
+
+    def bottom_depth(self, x, y) -> np.ndarray:
+        """Depth (m, positive down, below sea level) of this layer's bottom under map points (m)."""
+        if self.surface is None:
+            return np.full(np.broadcast_shapes(np.shape(x), np.shape(y)), float(self.bottom))
+        return -self.surface.elevation(x, y)
 
     @property
     def mu(self) -> float:
@@ -156,7 +164,7 @@ def apply_variant(layers: list[Layer], variant: Variant) -> list[Layer]:
     out = []
     for layer in layers:
         c = by_name.get(layer.name)
-        new = Layer(layer.name, layer.bottom, layer.vp, layer.vs, layer.density)
+        new = Layer(layer.name, layer.bottom, layer.vp, layer.vs, layer.density, layer.surface)
         if c is not None:
             for prop in ("vp", "vs", "density"):
                 value, scale = getattr(c, prop), getattr(c, prop + "_scale")

@@ -57,14 +57,14 @@ def _check_layers(cfg: Config, materials: np.ndarray, tet_layer: np.ndarray) -> 
 
 
 def _warp(cfg: Config, patches: FaultPatches, tol: float):
-    """(warp, reference patches) under a [surface]; (None, patches) without one."""
-    if getattr(cfg, "surface", None) is None:
+    """(warp, reference patches) under a [surface] or layer-bottom surfaces; (None, patches) without."""
+    if getattr(cfg, "surface", None) is None and all(layer.surface is None for layer in cfg.layers):
         return None, patches
     from crustgf.mesh.patchcheck import check_edges_do_not_cross
-    from crustgf.mesh.warp import VerticalWarp, reference_patches, top_zone_depth
+    from crustgf.mesh.warp import VerticalWarp, reference_patches
 
     check_edges_do_not_cross(patches)  # map view: the same in both frames (the reference patches skip it)
-    w = VerticalWarp(cfg.surface, top_zone_depth(cfg))
+    w = VerticalWarp.for_config(cfg)
     ref = reference_patches(patches, w, snap=tol)
     if getattr(cfg.fault, "reach_surface", False) and patches.grid_index is not None:
         from crustgf.mesh.warp import keep_buried

@@ -39,15 +39,30 @@ def flat_layer_index(cfg: Config, depth: np.ndarray) -> np.ndarray:
     return np.minimum(idx, len(bottoms) - 1).astype(np.int32)
 
 
+def layer_index(cfg: Config, points: np.ndarray) -> np.ndarray:
+    """Index into cfg.layers of the layer holding each point (n, 3; z up, m): the number of layer
+    bottoms above it at its (x, y) (flat bottoms or surfaces; on a bottom: the upper layer)."""
+    p = np.asarray(points, dtype=float)
+    if all(layer.surface is None for layer in cfg.layers):
+        return flat_layer_index(cfg, -p[:, 2])
+    depth = -p[:, 2]
+    ids = np.zeros(len(p), np.int32)
+    for layer in cfg.layers[:-1]:
+        ids += layer.bottom_depth(p[:, 0], p[:, 1]) < depth
+    return ids
+
+
 def assign_materials(cfg: Config, centroids: np.ndarray) -> np.ndarray:
     """Material id (row of layer_table(cfg)) of each element from its centroid (n, 3), z up, m.
 
-    Flat layers by depth. Elements are meshed so that none crosses a flat interface, so the
-    centroid decides unambiguously. Plate layers (cfg.plate_layers) are assigned by the
-    plate-interface geometry, which overrides the flat ids of the elements it claims.
+    Layers by their bottoms at the centroid's (x, y) (layer_index). Elements are meshed so that
+    none crosses an imprinted interface, so the centroid decides unambiguously there; where a
+    layer pinches out or meets the surface, its bottom runs through elements (mesh/warp.py).
+    Plate layers (cfg.plate_layers) are assigned by the plate-interface geometry, which
+    overrides the flat ids of the elements it claims.
     """
     centroids = np.asarray(centroids, dtype=float)
-    ids = flat_layer_index(cfg, -centroids[:, 2])
+    ids = layer_index(cfg, centroids)
     if cfg.plate_layers:  # plate layer k is material len(cfg.layers) + k (geometry/plate.py)
         from crustgf.geometry.plate import interface_surface, plate_layer_of
 

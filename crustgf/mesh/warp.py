@@ -1,23 +1,31 @@
-"""The free surface by a vertical warp of a flat-topped reference box.
+"""The free surface and the layer-bottom surfaces by a vertical warp of a flat-layered reference box.
 
-gmsh meshes a reference box whose top is z = 0 (as without a surface); every vertex is then
-moved vertically so that the top follows the surface s(x, y) (m, up):
+gmsh meshes a reference box whose top is z = 0 and whose imprinted interfaces are planes
+(as without a surface); every vertex is then moved vertically, column by column, piecewise
+linearly between levels: the top z = 0 goes to the free surface s(x, y), each imprinted
+interface at its reference depth r_k goes to its true depth (the layer's bottom surface, or its
+flat depth), and an anchor level r_a and everything below it stay where they are.
 
-    z = w(x, y, z_ref) = z_ref + s(x, y) (1 + z_ref / r1)   for z_ref >= -r1,   z = z_ref below,
+    z = t_k(x, y) + (z_ref - R_k) (t_{k+1} - t_k) / (R_{k+1} - R_k)   for R_k >= z_ref >= R_{k+1}
 
-a linear stretch of the top zone [-r1, 0] of each column onto [-r1, s(x, y)]. r1 (`top_zone_depth`)
-is the first flat interface deep enough below the lowest point of the surface (r1 >= lowest
-depth / (1 - MIN_SQUEEZE)), or the bottom of the box: interfaces at and below r1 are planes in
-both frames (the warp is the identity there), so they are imprinted as before; interfaces above r1
-may meet the surface (a layer shallower than the seafloor pinches out), so they are not imprinted
-and elements take the layer of their true centroid depth (a staircase of one element row; a
-per-element choice, as for plate layers). w is monotone in z_ref (1 + s / r1 > 0), so elements
-keep their orientation; their quality is checked after the warp.
+(R: reference levels 0 > -r_1 > ... > -r_a; t: their true heights at (x, y)). Which interfaces
+are imprinted: every layer bottom given as a surface (its reference depth is its mean depth,
+config/layer_surfaces.py), and every flat bottom that never meets the free surface
+(r (1 - MIN_SQUEEZE) >= the deepest point of the surface). Flat bottoms shallower than that
+may meet the surface; they are not imprinted and elements take their layer by true centroid
+depth (a staircase of one element row). The anchor is the first imprinted flat interface deep
+enough under every warped level, else the bottom of the box.
+
+Pinch-outs: each warped slab keeps at least MIN_SQUEEZE of its reference thickness (the true
+heights t are pushed down, top to bottom, where a layer is thinner than that or absent); so
+elements keep their orientation and at most a 1/MIN_SQUEEZE flattening. Where a layer is
+thinner than that, its true bottom runs inside the slab and elements take their layer by
+centroid (mesh/materials.py), exactly as for a flat layer that meets the surface.
 
 Everything that has a true position (fault patch corners and edge polylines) goes through the
-inverse warp before meshing. With a constant surface w is affine in z, so a planar fault stays
-planar; otherwise a rectangle's patches become curved patches (B-spline fillings of their mapped
-edges, exact to second order in the warp). Fault parts that map above z_ref = 0 lie above the
+inverse warp before meshing. When the warp is one affine map (a constant surface, only flat
+interfaces) a planar fault stays planar; otherwise a rectangle's patches become curved patches
+(B-spline fillings of their mapped edges). Fault parts that map above z_ref = 0 lie above the
 surface and are cut off in the CAD model (cad.py). Midside nodes are placed after the warp, at
 true edge midpoints, so elements stay straight-sided (the solvers assume affine elements).
 """
@@ -28,48 +36,109 @@ import dataclasses
 
 import numpy as np
 
+from crustgf.core.errors import CrustgfError
 from crustgf.geometry.patches import FaultPatches
 
-MIN_SQUEEZE = 0.25  # the top zone keeps at least this fraction of its thickness under the deepest sea
+MIN_SQUEEZE = 0.25  # a warped slab keeps at least this fraction of its reference thickness
 EDGE_SAMPLES = 16  # points per straight patch edge when it becomes a curve
 
 
+def _lowest_surface_depth(cfg) -> float:
+    surface = getattr(cfg, "surface", None)
+    return 0.0 if surface is None else max(0.0, -surface.bounds()[0])
+
+
+def _surface_layers(cfg) -> list:
+    return [layer for layer in cfg.layers[:-1] if layer.surface is not None]
+
+
 def top_zone_depth(cfg) -> float:
-    """r1 (m, positive): depth of the shallowest flat interface that is imprinted under a surface."""
-    lowest = max(0.0, -cfg.surface.bounds()[0])
+    """r_a (m, positive): the anchor, the shallowest imprinted flat interface below which nothing moves."""
+    deepest = _lowest_surface_depth(cfg)
+    for layer in _surface_layers(cfg):
+        deepest = max(deepest, -float(layer.surface.bounds()[0]), layer.bottom)
     for layer in cfg.layers[:-1]:
-        if layer.bottom * (1.0 - MIN_SQUEEZE) >= lowest:
+        if layer.surface is None and layer.bottom * (1.0 - MIN_SQUEEZE) >= deepest \
+                and layer.bottom > max([0.0] + [s.bottom for s in _surface_layers(cfg)]):
             return float(layer.bottom)
     return float(cfg.domain.depth)
 
 
 def imprinted_depths(cfg) -> list[float]:
-    """Depths (m) of the flat interfaces that are CAD planes: all without a surface, else >= r1."""
-    depths = [layer.bottom for layer in cfg.layers[:-1] if 0.0 < layer.bottom < cfg.domain.depth]
-    if getattr(cfg, "surface", None) is None:
-        return depths
-    r1 = top_zone_depth(cfg)
-    return [d for d in depths if d >= r1]
+    """Reference depths (m) of the interfaces that are CAD planes: all flat ones without a surface or
+    layer-bottom surface, else the layer-bottom surfaces and the flat ones that never meet the surface."""
+    inside = [layer for layer in cfg.layers[:-1] if 0.0 < layer.bottom < cfg.domain.depth]
+    if getattr(cfg, "surface", None) is None and not _surface_layers(cfg):
+        return [layer.bottom for layer in inside]
+    lowest = _lowest_surface_depth(cfg)
+    return [layer.bottom for layer in inside
+            if layer.surface is not None or layer.bottom * (1.0 - MIN_SQUEEZE) >= lowest]
 
 
 class VerticalWarp:
-    def __init__(self, surface, r1: float):
-        self.surface, self.r1 = surface, float(r1)
+    """The column warp of the module doc. `top`: the free surface (None: flat at sea level);
+    `levels`: (reference depth r, Layer or None) of each warped interface, top to bottom (a Layer
+    with a surface moves it onto the surface; None: a flat interface, identity); `anchor`: r_a."""
+
+    def __init__(self, top, levels: list, anchor: float):
+        self.top, self.anchor = top, float(anchor)
+        self.levels = [(float(r), layer) for r, layer in levels if r < anchor]
+        self.R = np.array([0.0] + [-r for r, _ in self.levels] + [-self.anchor])
+
+    @classmethod
+    def for_config(cls, cfg) -> VerticalWarp:
+        anchor = top_zone_depth(cfg)
+        by_depth = {layer.bottom: layer for layer in cfg.layers[:-1]}
+        levels = [(r, by_depth[r] if by_depth[r].surface is not None else None) for r in imprinted_depths(cfg)]
+        return cls(getattr(cfg, "surface", None), levels, anchor)
+
+    def is_affine(self) -> bool:
+        """One affine map of z (a planar fault stays planar): a flat top and no level between it and the anchor."""
+        return (self.top is None or self.top.is_flat()) and not self.levels
+
+    def heights(self, x, y) -> np.ndarray:
+        """(n, L) true heights (m, up) of the reference levels R under map points, pinch-outs squeezed."""
+        x, y = np.asarray(x, float), np.asarray(y, float)
+        t = np.empty((len(x), len(self.R)))
+        t[:, 0] = 0.0 if self.top is None else self.top.elevation(x, y)
+        for k, (r, layer) in enumerate(self.levels, start=1):
+            t[:, k] = -r if layer is None else -layer.bottom_depth(x, y)
+        t[:, -1] = self.R[-1]
+        dR = -np.diff(self.R)
+        for k in range(1, len(self.R) - 1):  # top to bottom: keep MIN_SQUEEZE of each slab
+            t[:, k] = np.minimum(t[:, k], t[:, k - 1] - MIN_SQUEEZE * dR[k - 1])
+        short = t[:, -2] - t[:, -1] < MIN_SQUEEZE * dR[-1] * (1.0 - 1e-9)
+        if short.any():
+            i = int(np.argmax(short))
+            raise CrustgfError(f"mesh: the surfaces reach too deep for the warp at (x, y) = ({x[i] / 1e3:.1f}, "
+                               f"{y[i] / 1e3:.1f}) km (anchor {self.anchor / 1e3:g} km); deepen the box")
+        return t
 
     def forward(self, p: np.ndarray) -> np.ndarray:
         """True positions of reference points (n, 3)."""
         p = np.array(p, dtype=float)
-        s = self.surface.elevation(p[:, 0], p[:, 1])
-        top = p[:, 2] >= -self.r1
-        p[top, 2] += s[top] * (1.0 + p[top, 2] / self.r1)
+        warped = p[:, 2] >= self.R[-1]
+        if warped.any():
+            q = p[warped]
+            t = self.heights(q[:, 0], q[:, 1])
+            k = np.clip(np.searchsorted(-self.R, -q[:, 2], side="right") - 1, 0, len(self.R) - 2)
+            rows = np.arange(len(q))
+            f = (q[:, 2] - self.R[k]) / (self.R[k + 1] - self.R[k])
+            p[warped, 2] = t[rows, k] + f * (t[rows, k + 1] - t[rows, k])
         return p
 
     def inverse(self, p: np.ndarray, snap: float = 0.0) -> np.ndarray:
-        """Reference positions of true points (n, 3); |z_ref| <= snap becomes exactly 0."""
+        """Reference positions of true points (n, 3); |z_ref| <= snap becomes exactly 0. Points above
+        the surface continue the top slab's map (z_ref > 0)."""
         p = np.array(p, dtype=float)
-        s = self.surface.elevation(p[:, 0], p[:, 1])
-        top = p[:, 2] >= -self.r1
-        p[top, 2] = (p[top, 2] - s[top]) / (1.0 + s[top] / self.r1)
+        warped = p[:, 2] >= self.R[-1]
+        if warped.any():
+            q = p[warped]
+            t = self.heights(q[:, 0], q[:, 1])
+            rows = np.arange(len(q))
+            k = np.clip((t[:, 1:-1] >= q[:, 2:3]).sum(axis=1), 0, len(self.R) - 2)  # slab below t_k
+            f = (q[:, 2] - t[rows, k]) / (t[rows, k + 1] - t[rows, k])
+            p[warped, 2] = self.R[k] + f * (self.R[k + 1] - self.R[k])
         p[np.abs(p[:, 2]) <= snap, 2] = 0.0
         return p
 
@@ -83,7 +152,7 @@ def _densify(pts: np.ndarray, k: int) -> np.ndarray:
 
 def reference_patches(patches: FaultPatches, warp: VerticalWarp, snap: float) -> FaultPatches:
     """The fault patches in the reference frame (for the CAD model); callables dropped."""
-    affine = warp.surface.is_flat()
+    affine = warp.is_affine()
     edges = patches.edge_points if affine else [_densify(e, EDGE_SAMPLES) for e in patches.edge_points]
     corners = warp.inverse(patches.corners, snap)
     mapped = [warp.inverse(e, snap) for e in edges]

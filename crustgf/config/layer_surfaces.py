@@ -1,0 +1,108 @@
+"""Layer bottoms given as surfaces (SPEC 5): `bottom = { file = "conrad.csv" }` in [[layers]].
+
+The file is a grid of depths below sea level (columns lon, lat or x, y in km, and depth_km,
+positive down; the formats of crustgf.geometry.surface.read_grid). Between nodes the bottom is
+bilinear, outside the grid it keeps the nearest edge value, as for the free surface.
+
+Layers may pinch out (zero thickness: a bottom on the one above, or above the free surface) but
+not cross: every pair of bottoms is compared at every node of every layer grid, and a layer
+whose bottom lies deeper than a lower layer's anywhere is an error naming both layers and the
+place. A layer with zero thickness everywhere is an error too (it is not in the model at all).
+
+The layer's `bottom` becomes the mean depth of its surface over all those nodes: the depth of
+its interface in the flat-layered reference box that gmsh meshes (mesh/warp.py moves it onto
+the surface). Means keep the order of surfaces that do not cross.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from crustgf.config.checker import _read_table_file, _resolve_file, _show
+from crustgf.config.domain import _projection_for
+from crustgf.config.schema import KM
+from crustgf.geometry.projection import Projection
+from crustgf.geometry.surface import Surface, read_grid
+
+METRE_LIKE = 200.0  # km: no layer bottom is this deep; depths beyond it were written in metres
+TOUCH = 1.0  # m: bottoms closer than this are touching (a pinch-out), not crossing
+
+
+def read_bottom_surface(ck, sec, proj, base, warnings: list[str]) -> Surface | None:
+    """The surface of `bottom = { file = ... }` as z (m, up), or None (problems reported)."""
+    sub = sec.table("bottom", ("file",))
+    if sub is None:
+        return None
+    path = _resolve_file(ck, sub, "file", base)
+    grid = _read_table_file(ck, sub, "file", path, lambda p: read_grid(p, "depth_km")) if path else None
+    if grid is None:
+        return None
+    a, b, origin = grid.a, grid.b, None
+    if grid.kind == "lonlat":
+        p = _projection_for(ck, sub.at("file"), proj, "the layer-bottom grid")
+        if p is None:
+            return None
+        origin = p.origin
+    else:
+        a, b = a * KM, b * KM
+    deepest = float(np.max(grid.values))
+    if not ck.require(deepest < METRE_LIKE, sub.at("file"),
+                      f"{path}: depth_km reaches {_show(deepest)}, deeper than any layer bottom: "
+                      "the column is km below sea level, not metres"):
+        return None
+    return Surface(kind=grid.kind, a=a, b=b, values=-grid.values * KM, origin=origin, file=str(path))
+
+
+def _nodes_xy(surface: Surface) -> np.ndarray:
+    """(n, 2) local map positions (m) of a grid surface's nodes."""
+    A, B = np.meshgrid(surface.a, surface.b)
+    if surface.kind == "xy":
+        return np.column_stack([A.ravel(), B.ravel()])
+    return np.column_stack(Projection(surface.origin).to_xy(A.ravel(), B.ravel()))
+
+
+def _where(surface: Surface | None, x: float, y: float) -> str:
+    if surface is not None and surface.kind == "lonlat":
+        lon, lat = Projection(surface.origin).to_lonlat(x, y)
+        return f"lon {float(lon):.3f}, lat {float(lat):.3f}"
+    return f"(x, y) = ({x / KM:.3f}, {y / KM:.3f}) km"
+
+
+def check_layer_surfaces(ck, entries, domain, surface=None) -> None:
+    """Crossing and empty layers among [[layers]] with surface bottoms; sets their reference depth.
+    `entries`: the _LayerEntry list of config/layers.py (all layers valid); `surface`: the free
+    surface (None: sea level), the top of the first layer."""
+    layers = [e.layer for e in entries]
+    grids = [layer.surface for layer in layers if layer.surface is not None]
+    if not grids:
+        return
+    xy = np.vstack([_nodes_xy(s) for s in grids])
+    lonlat = next((s for s in grids if s.kind == "lonlat"), None)
+    depth = np.array([layer.bottom_depth(xy[:, 0], xy[:, 1]) for layer in layers[:-1]])
+    ok = True
+    for i in range(len(depth)):
+        for j in range(i + 1, len(depth)):
+            cross = depth[i] - depth[j] > TOUCH
+            if cross.any():
+                k = int(np.argmax(depth[i] - depth[j]))
+                ck.add(entries[i].path + ".bottom",
+                       f"layers {_show(layers[i].name)} and {_show(layers[j].name)} cross: at "
+                       f"{_where(lonlat, *xy[k])} the bottom of {_show(layers[i].name)} is {depth[i, k] / KM:.3f} km "
+                       f"deep, below that of {_show(layers[j].name)} ({depth[j, k] / KM:.3f} km)")
+                ok = False
+    if not ok:
+        return
+    top = -surface.elevation(xy[:, 0], xy[:, 1]) if surface is not None else np.zeros(len(xy))
+    for i, layer in enumerate(layers[:-1]):
+        if (depth[i] - top <= TOUCH).all():
+            ck.add(entries[i].path + ".bottom", f"layer {_show(layer.name)} has zero thickness everywhere "
+                   "(its bottom is nowhere below the free surface or the bottom of the layer above)")
+        top = np.maximum(top, depth[i])
+    bottom = domain.depth if domain.depth is not None and not domain.auto[2] else None
+    if bottom is not None and depth.max() >= bottom:
+        i, k = np.unravel_index(int(np.argmax(depth)), depth.shape)
+        ck.add(entries[i].path + ".bottom", f"reaches {depth[i, k] / KM:.3f} km at {_where(lonlat, *xy[k])}, "
+               f"not above domain.depth = {_show(bottom / KM)} km")
+    for i, layer in enumerate(layers[:-1]):
+        if layer.surface is not None:
+            layer.bottom = float(depth[i].mean())

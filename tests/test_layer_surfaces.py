@@ -1,0 +1,188 @@
+"""Layer bottoms given as surfaces (`bottom = { file = ... }`, SPEC 5) against exact references.
+
+- A tilted layered half-space is a rotated layered half-space: a planar free surface sloping 3 %
+  with a soft layer whose bottom is the parallel plane 4 km (normal distance) under it, over a
+  stiff half-space, equals EDGRN/EDCMP (a wavenumber-integration code no one here wrote, driver in
+  edgrn_reference.py) in the frame rotated so that the surface normal is its z axis. The slope is
+  chosen perpendicular to the fault's strike, so the rotation is about the strike direction and
+  the fault stays an Okada rectangle (same strike, dip changed by the slope angle) in that frame.
+- The meshed soft layer's volume equals the slab's analytic volume (the warp puts its bottom on the
+  surface, so no element straddles it), and a layer that pinches out against the free surface has
+  the wedge's analytic volume up to the one row of elements it is squeezed into (mesh/warp.py).
+- Config errors: crossing layers (naming both and the place), a layer with no thickness anywhere,
+  a surface for the last layer, depths in metres.
+"""
+
+import numpy as np
+import pytest
+from edgrn_reference import layered_greens_functions
+from fe_rectangle import KM, relative_errors
+from test_surface import rotation_to, station_xy
+
+from crustgf.config.schema import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
+from crustgf.geometry.frames import rectangle_corners
+from crustgf.geometry.surface import Surface
+
+SOFT = (3800.0, 2000.0, 2300.0)  # vp, vs, density: the soft layer of test_edgrn
+STIFF = (6200.0, 3600.0, 2800.0)
+
+
+def plane(a, gx, gy, z0):
+    """An x/y grid Surface (z up, m) of the plane z = z0 + gx x + gy y over the axis a (m)."""
+    A, B = np.meshgrid(a, a)
+    return Surface(kind="xy", a=a, b=a, values=z0 + gx * A + gy * B)
+
+
+def tet_volumes(nodes, cells):
+    p = nodes[cells[:, :4]]
+    return np.abs(np.einsum("ij,ij->i", np.cross(p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]), p[:, 3] - p[:, 0])) / 6.0
+
+
+def model_and_gfs(surface, layers, fault, xy, size_fault, domain=120.0, size_max=25.0, solve=True):
+    from crustgf.greens.operator import GreenSolver
+    from crustgf.mesh import build_model
+
+    z = surface.elevation(xy[:, 0], xy[:, 1])
+    cfg = Config(
+        name="layer-surfaces",
+        domain=Domain((-domain * KM, domain * KM), (-domain * KM, domain * KM), domain * KM, None),
+        layers=layers, fault=fault,
+        stations=Stations([f"S{i}" for i in range(len(xy))], np.column_stack([xy, z]), None,
+                          on_surface=np.ones(len(xy), bool)),
+        mesh=MeshOptions(order=2, size_fault=size_fault * KM, size_max=size_max * KM), text="", surface=surface)
+    model = build_model(cfg, progress=False)
+    if not solve:
+        return model, None
+    ns = fault.subfaults[0] * fault.subfaults[1]
+    res = GreenSolver(model, method="auto").solve(np.array([[s, c] for s in range(ns) for c in range(2)]))
+    assert res.converged.all()
+    return model, res.displacement.reshape(len(xy), 3, ns, 2)
+
+
+def test_tilted_layered_halfspace_is_a_rotated_one(tmp_path):
+    strike, dip, length, width, top, size_fault = 30.0, 45.0, 10.0, 5.0, 3.0, 0.5
+    thick = 4.0 * KM  # soft layer, normal to the surface
+    slope = 0.03 * np.array([np.cos(np.radians(strike)), -np.sin(np.radians(strike))])  # perpendicular to strike
+    s0 = -1.0 * KM  # the surface at the origin
+    a = np.linspace(-130, 130, 14) * KM
+    surface = plane(a, *slope, s0)
+    stretch = np.sqrt(1.0 + slope @ slope)  # vertical thickness of a slab of normal thickness 1
+    bottom = plane(a, *slope, s0 - thick * stretch)
+    layers = [Layer("soft", -float(bottom.values.mean()), *SOFT, surface=bottom), Layer("stiff", 120 * KM, *STIFF)]
+    fault = RectangleFault((0.0, 0.0, top * KM), strike, dip, length * KM, width * KM, (2, 1))
+    corners = rectangle_corners([0, 0, -top * KM], strike, dip, length * KM, width * KM)
+    xy = station_xy(length, 15, corners, size_fault * KM)
+    model, fe = model_and_gfs(surface, layers, fault, xy, size_fault)
+
+    # the soft layer's meshed volume is the slab's: conforming, no staircase
+    vol = tet_volumes(model.nodes, model.cells)
+    soft = vol[model.cell_material == 0].sum()
+    exact = thick * stretch * (240 * KM) ** 2
+    print(f"soft layer volume {soft:.6e} m3, slab {exact:.6e} m3, relative {soft / exact - 1:.2e}")
+    assert abs(soft / exact - 1.0) < 1e-6
+
+    # EDGRN in the rotated frame: surface z' = 0, interface 4 km under it, the fault a rectangle
+    origin = np.array([0.0, 0.0, s0])
+    R = rotation_to(np.array([-slope[0], -slope[1], 1.0]))
+    assert np.allclose(R @ [np.sin(np.radians(strike)), np.cos(np.radians(strike)), 0.0],
+                       [np.sin(np.radians(strike)), np.cos(np.radians(strike)), 0.0])  # strike is the axis
+    n = np.cross(corners[3] - corners[0], corners[1] - corners[0])
+    n_r = R @ (n / np.linalg.norm(n))
+    dip_r = np.degrees(np.arccos(n_r[2]))
+    top_r = R @ (np.array([0.0, 0.0, -top * KM]) - origin)
+    pos_r = (model.station_positions - origin) @ R.T
+    assert np.abs(pos_r[:, 2]).max() < 1.0  # stations on the rotated surface z' = 0
+    edgrn_layers = [(thick, *SOFT), (1e6, *STIFF)]
+    ref_r = layered_greens_functions(edgrn_layers, top_r, strike, dip_r, length * KM, width * KM, (2, 1),
+                                     pos_r[:, :2], tmp_path / "rotated")
+    ref = np.einsum("ji,sjrk->sirk", R, ref_r)  # back to the true frame (strike and dip slip map to themselves)
+    per, total = relative_errors(fe, ref)
+    whole = np.linalg.norm(fe.sum(axis=2) - ref.sum(axis=2)) / np.linalg.norm(ref.sum(axis=2))
+    # the tilt of the layering matters: the untilted layered half-space (surface and interface flat
+    # through the origin's surface point) is clearly further from the FE answer
+    flat = layered_greens_functions(edgrn_layers, (0.0, 0.0, -(top * KM + s0)), strike, dip, length * KM,
+                                    width * KM, (2, 1), xy, tmp_path / "flat")
+    per_flat, _ = relative_errors(fe, flat)
+    print(f"tilted layering: per subfault {per.max():.4f}, whole {whole:.4f}; untilted {per_flat.max():.4f}; "
+          f"{model.n_dof} DOF")
+    assert per.max() <= 0.06, per
+    assert whole <= 0.03, whole
+    assert per_flat.max() > 2 * per.max()
+
+
+def test_a_layer_pinching_out_at_the_surface_has_the_wedge_volume():
+    """A 'sediment' whose bottom rises 5 % to the west and meets the flat free surface at x = -40 km
+    (absent west of it): the meshed sediment volume is the wedge's, to the staircase of the thin edge
+    (where it is thinner than MIN_SQUEEZE of its reference slab, elements take it by centroid)."""
+    a = np.linspace(-130, 130, 27) * KM
+    bottom = plane(a, -0.05, 0.0, -2.0 * KM)  # depth 2 km + 5 % of x: 0 at x = -40 km, 8 km at x = 120 km
+    ref_depth = -float(bottom.values.mean())
+    layers = [Layer("sediment", ref_depth, 2500.0, 1200.0, 2200.0, surface=bottom),
+              Layer("crust", 120 * KM, 6000.0, 3464.0, 2700.0)]
+    fault = RectangleFault((40 * KM, 0.0, 12 * KM), 0.0, 45.0, 10 * KM, 5 * KM, (2, 1))
+    xy = np.array([[0.0, 0.0], [60 * KM, 0.0]])
+    model, _ = model_and_gfs(Surface(constant=0.0), layers, fault, xy, 2.0, size_max=20.0, solve=False)
+    vol = tet_volumes(model.nodes, model.cells)
+    centroid = model.nodes[model.cells[:, :4]].mean(axis=1)
+    sed = model.cell_material == 0
+    exact = 0.5 * (160 * KM) * (8 * KM) * (240 * KM)  # the wedge from x = -40 to 120 km, 240 km long
+    print(f"sediment volume {vol[sed].sum():.4e} m3, wedge {exact:.4e} m3, relative {vol[sed].sum() / exact - 1:.2e}; "
+          f"westmost sediment element at x = {centroid[sed, 0].min() / KM:.1f} km")
+    assert abs(vol[sed].sum() / exact - 1.0) < 0.01
+    assert centroid[sed, 0].min() > -40 * KM  # none where the layer is absent
+    # where the sediment is thicker than its squeezed slab the mesh follows its bottom: every node
+    # the warp put on the interface lies on the true bottom there
+    on = np.abs(model.nodes[:, 2] + 2 * KM + 0.05 * model.nodes[:, 0]) < 1.0
+    thick = model.nodes[:, 0] > 0.0
+    assert (on & thick).sum() > 100
+
+
+def _three_layers(sed_bottom):
+    from test_config import base_config
+
+    cfg = base_config()
+    cfg["layers"].insert(0, {"name": "sed", "bottom": sed_bottom, "vp": 2.5, "vs": 1.2, "density": 2.2})
+    return cfg
+
+
+def _depth_csv(depth, x=range(-60, 61, 20), y=range(-60, 61, 20), header="x,y,depth_km"):
+    rows = [f"{a},{b},{depth(a, b)!r}" for b in y for a in x]
+    return "# a test layer bottom\n" + header + "\n" + "\n".join(rows) + "\n"
+
+
+def test_a_surface_bottom_loads_with_its_mean_depth(tmp_path):
+    from test_config import write_config
+
+    from crustgf.config.load import load_config
+
+    cfg = load_config(write_config(tmp_path, _three_layers({"file": "sed.csv"}),
+                                   {"sed.csv": _depth_csv(lambda x, y: 2.0 + 0.02 * x)}))
+    sed = cfg.layers[0]
+    assert sed.surface is not None and sed.bottom == pytest.approx(2.0 * KM)
+    assert sed.bottom_depth(np.array([50 * KM]), np.array([0.0]))[0] == pytest.approx(3.0 * KM)
+
+
+P = pytest.param
+BAD = [
+    P({"layers[0].bottom": {"file": "sed.csv"}},
+      {"sed.csv": _depth_csv(lambda x, y: 12.0 if (x, y) == (40, -20) else 3.0)},
+      "layers[0].bottom", 'layers "sed" and "upper" cross: at (x, y) = (40.000, -20.000) km the bottom of "sed" '
+      'is 12.000 km deep, below that of "upper" (10.000 km)', id="crossing"),
+    P({"layers[0].bottom": {"file": "sed.csv"}}, {"sed.csv": _depth_csv(lambda x, y: -1.0)},
+      "layers[0].bottom", 'layer "sed" has zero thickness everywhere', id="nowhere"),
+    P({"layers[2].bottom": {"file": "sed.csv"}}, {"sed.csv": _depth_csv(lambda x, y: 30.0)},
+      "layers[2].bottom", "its bottom cannot be a surface", id="last-layer"),
+    P({"layers[0].bottom": {"file": "sed.csv"}}, {"sed.csv": _depth_csv(lambda x, y: 3000.0)},
+      "layers[0].bottom.file", "not metres", id="metres"),
+    P({"layers[0].bottom": {"file": "sed.csv"}}, {"sed.csv": _depth_csv(lambda x, y: 3.0, header="x,y,depth")},
+      "layers[0].bottom.file", "'depth_km' column", id="no-depth-column"),
+    P({"layers[0].bottom": {"file": "sed.csv", "unit": "km"}}, {"sed.csv": _depth_csv(lambda x, y: 3.0)},
+      "layers[0].bottom.unit", "unknown key", id="unknown-key"),
+]
+
+
+@pytest.mark.parametrize("edits, files, key, what", BAD)
+def test_bad_layer_surfaces_fail_with_one_line(tmp_path, edits, files, key, what):
+    from test_config_errors import check_case
+
+    check_case(tmp_path, _three_layers(1.0), edits, files, key, what)
