@@ -33,6 +33,17 @@ def plane(a, gx, gy, z0):
     return Surface(kind="xy", a=a, b=a, values=z0 + gx * A + gy * B)
 
 
+def reference_depths(layers, surface):
+    """The layers with their reference depths set as config loading sets them, over the grid nodes."""
+    from crustgf.config.layer_surfaces import set_reference_depths
+
+    a = next(layer.surface.a for layer in layers if layer.surface is not None)
+    X, Y = (g.ravel() for g in np.meshgrid(a, a))
+    depth = np.array([layer.bottom_depth(X, Y) for layer in layers[:-1]])
+    set_reference_depths(layers, depth, -surface.elevation(X, Y))
+    return layers
+
+
 def tet_volumes(nodes, cells):
     p = nodes[cells[:, :4]]
     return np.abs(np.einsum("ij,ij->i", np.cross(p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]), p[:, 3] - p[:, 0])) / 6.0
@@ -68,7 +79,7 @@ def test_tilted_layered_halfspace_is_a_rotated_one(tmp_path):
     surface = plane(a, *slope, s0)
     stretch = np.sqrt(1.0 + slope @ slope)  # vertical thickness of a slab of normal thickness 1
     bottom = plane(a, *slope, s0 - thick * stretch)
-    layers = [Layer("soft", -float(bottom.values.mean()), *SOFT, surface=bottom), Layer("stiff", 120 * KM, *STIFF)]
+    layers = reference_depths([Layer("soft", 0.0, *SOFT, surface=bottom), Layer("stiff", 120 * KM, *STIFF)], surface)
     fault = RectangleFault((0.0, 0.0, top * KM), strike, dip, length * KM, width * KM, (2, 1))
     corners = rectangle_corners([0, 0, -top * KM], strike, dip, length * KM, width * KM)
     xy = station_xy(length, 15, corners, size_fault * KM)
@@ -112,13 +123,12 @@ def test_tilted_layered_halfspace_is_a_rotated_one(tmp_path):
 
 def test_a_layer_pinching_out_at_the_surface_has_the_wedge_volume():
     """A 'sediment' whose bottom rises 5 % to the west and meets the flat free surface at x = -40 km
-    (absent west of it): the meshed sediment volume is the wedge's, to the staircase of the thin edge
-    (where it is thinner than MIN_SQUEEZE of its reference slab, elements take it by centroid)."""
+    (absent west of it): the meshed sediment volume is the wedge's, to the staircase of its thin
+    part (thinner than its reference slab, elements take their layer by centroid)."""
     a = np.linspace(-130, 130, 27) * KM
     bottom = plane(a, -0.05, 0.0, -2.0 * KM)  # depth 2 km + 5 % of x: 0 at x = -40 km, 8 km at x = 120 km
-    ref_depth = -float(bottom.values.mean())
-    layers = [Layer("sediment", ref_depth, 2500.0, 1200.0, 2200.0, surface=bottom),
-              Layer("crust", 120 * KM, 6000.0, 3464.0, 2700.0)]
+    layers = reference_depths([Layer("sediment", 0.0, 2500.0, 1200.0, 2200.0, surface=bottom),
+                               Layer("crust", 120 * KM, 6000.0, 3464.0, 2700.0)], Surface(constant=0.0))
     fault = RectangleFault((40 * KM, 0.0, 12 * KM), 0.0, 45.0, 10 * KM, 5 * KM, (2, 1))
     xy = np.array([[0.0, 0.0], [60 * KM, 0.0]])
     model, _ = model_and_gfs(Surface(constant=0.0), layers, fault, xy, 2.0, size_max=20.0, solve=False)
@@ -130,10 +140,10 @@ def test_a_layer_pinching_out_at_the_surface_has_the_wedge_volume():
           f"westmost sediment element at x = {centroid[sed, 0].min() / KM:.1f} km")
     assert abs(vol[sed].sum() / exact - 1.0) < 0.01
     assert centroid[sed, 0].min() > -40 * KM  # none where the layer is absent
-    # where the sediment is thicker than its squeezed slab the mesh follows its bottom: every node
-    # the warp put on the interface lies on the true bottom there
+    # where the sediment is at least as thick as its reference slab (its median thickness, 4.25 km:
+    # x >= 45 km) the mesh follows its bottom: nodes lie on it
     on = np.abs(model.nodes[:, 2] + 2 * KM + 0.05 * model.nodes[:, 0]) < 1.0
-    thick = model.nodes[:, 0] > 0.0
+    thick = model.nodes[:, 0] > 45 * KM
     assert (on & thick).sum() > 100
 
 
@@ -158,7 +168,7 @@ def test_a_surface_bottom_loads_with_its_mean_depth(tmp_path):
     cfg = load_config(write_config(tmp_path, _three_layers({"file": "sed.csv"}),
                                    {"sed.csv": _depth_csv(lambda x, y: 2.0 + 0.02 * x)}))
     sed = cfg.layers[0]
-    assert sed.surface is not None and sed.bottom == pytest.approx(2.0 * KM)
+    assert sed.surface is not None and sed.bottom == pytest.approx(2.0 * KM)  # the median thickness
     assert sed.bottom_depth(np.array([50 * KM]), np.array([0.0]))[0] == pytest.approx(3.0 * KM)
 
 

@@ -9,9 +9,9 @@ not cross: every pair of bottoms is compared at every node of every layer grid, 
 whose bottom lies deeper than a lower layer's anywhere is an error naming both layers and the
 place. A layer with zero thickness everywhere is an error too (it is not in the model at all).
 
-The layer's `bottom` becomes the mean depth of its surface over all those nodes: the depth of
-its interface in the flat-layered reference box that gmsh meshes (mesh/warp.py moves it onto
-the surface). Means keep the order of surfaces that do not cross.
+The layer's `bottom` becomes the depth of its interface in the flat-layered reference box that
+gmsh meshes (mesh/warp.py moves it onto the surface): the reference depth of the layer above plus
+the layer's median thickness where it is present (set_reference_depths).
 """
 
 from __future__ import annotations
@@ -93,6 +93,7 @@ def check_layer_surfaces(ck, entries, domain, surface=None) -> None:
     if not ok:
         return
     top = -surface.elevation(xy[:, 0], xy[:, 1]) if surface is not None else np.zeros(len(xy))
+    sea_level = np.zeros(len(xy))
     for i, layer in enumerate(layers[:-1]):
         if (depth[i] - top <= TOUCH).all():
             ck.add(entries[i].path + ".bottom", f"layer {_show(layer.name)} has zero thickness everywhere "
@@ -103,6 +104,22 @@ def check_layer_surfaces(ck, entries, domain, surface=None) -> None:
         i, k = np.unravel_index(int(np.argmax(depth)), depth.shape)
         ck.add(entries[i].path + ".bottom", f"reaches {depth[i, k] / KM:.3f} km at {_where(lonlat, *xy[k])}, "
                f"not above domain.depth = {_show(bottom / KM)} km")
+    if not ck.problems:
+        set_reference_depths(layers, depth, sea_level if surface is None else -surface.elevation(xy[:, 0], xy[:, 1]))
+
+
+def set_reference_depths(layers, depth: np.ndarray, surface_depth: np.ndarray) -> None:
+    """Reference depth (Layer.bottom) of each surface bottom: the one above's plus the layer's median
+    thickness where it is present (mesh/warp.py keeps each warped slab at least that thick, so the
+    bottom is meshed where the layer is at least that thick), kept above the next flat bottom."""
+    top_true, top_ref = surface_depth, 0.0
     for i, layer in enumerate(layers[:-1]):
         if layer.surface is not None:
-            layer.bottom = float(depth[i].mean())
+            h = depth[i] - np.maximum(top_true, surface_depth)
+            present = h[h > TOUCH]
+            ref = top_ref + float(np.median(present))
+            below = [lay.bottom for lay in layers[i + 1:-1] if lay.surface is None]
+            if below and ref >= 0.75 * below[0] + 0.25 * top_ref:
+                ref = 0.5 * (top_ref + below[0])
+            layer.bottom = ref
+        top_true, top_ref = np.maximum(top_true, depth[i]), layer.bottom

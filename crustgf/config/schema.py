@@ -17,7 +17,7 @@ class Layer:
 
     name: str
     bottom: float  # m, depth of the layer's bottom (positive down); for plate layers: thickness (m);
-    #                for a bottom given as a surface: its mean depth (the meshing reference depth)
+    #                for a bottom given as a surface: its depth in the reference box (config/layer_surfaces.py)
     vp: float  # m/s
     vs: float  # m/s
     density: float  # kg/m^3

@@ -69,8 +69,21 @@ def cut_at_surface(pieces: list[int]) -> list[int]:
     return keep
 
 
-def add_layer_slabs(cfg: Config) -> list[int]:
-    """The box split by the flat interfaces (step 1); returns the volume tags."""
+def _cut_holes(plane: int, loops: list[np.ndarray], z: float) -> list[int]:
+    """The pieces of a plane surface at height z left after cutting out the map polygons `loops`."""
+    occ = gmsh.model.occ
+    tools = []
+    for loop in loops:
+        pts = [occ.addPoint(x, y, z) for x, y in loop]
+        lines = [occ.addLine(a, b) for a, b in zip(pts, pts[1:] + pts[:1])]
+        tools.append((2, occ.addPlaneSurface([occ.addCurveLoop(lines)])))
+    out, _ = occ.cut([(2, plane)], tools)
+    return [t for dim, t in out if dim == 2]
+
+
+def add_layer_slabs(cfg: Config, holes: dict | None = None) -> list[int]:
+    """The box split by the flat interfaces (step 1); returns the volume tags. `holes`: map
+    polygons to cut out of the plane at each reference depth (mesh/holes.py)."""
     occ = gmsh.model.occ
     d = cfg.domain
     box = occ.addBox(d.x[0], d.y[0], -d.depth, d.x[1] - d.x[0], d.y[1] - d.y[0], d.depth)
@@ -78,7 +91,10 @@ def add_layer_slabs(cfg: Config) -> list[int]:
     core = getattr(d, "core", None)
     if core is not None:  # a sized far-field box: interfaces end at the core's edge (embedded planes;
         x0, x1, y0, y1 = core[:4]  # beyond it, huge elements take their layer by centroid)
-    planes = [occ.addRectangle(x0, y0, -z, x1 - x0, y1 - y0) for z in interface_depths(cfg)]
+    planes = []
+    for z in interface_depths(cfg):
+        plane = occ.addRectangle(x0, y0, -z, x1 - x0, y1 - y0)
+        planes += _cut_holes(plane, holes[z], -z) if holes and holes.get(z) else [plane]
     if not planes:
         return [box]
     _, out_map = occ.fragment([(3, box)], [(2, t) for t in planes])
@@ -127,6 +143,16 @@ def cut_by_planes(surface: int, depths: list[float], margin: float) -> list[int]
     return pieces
 
 
+def fault_holes(cfg: Config, patches: FaultPatches) -> dict[float, list[np.ndarray]]:
+    """{reference depth: hole polygons} for the planes of layer bottoms given as surfaces (the
+    fault is within half an element of them there, mesh/holes.py); flat interfaces get none."""
+    from crustgf.mesh.holes import band_loops
+
+    surfaces = {layer.bottom for layer in cfg.layers[:-1] if layer.surface is not None}
+    delta = 0.5 * cfg.mesh.size_fault
+    return {z: band_loops(patches, -z, delta) for z in interface_depths(cfg) if z in surfaces}
+
+
 @contextmanager
 def _option(name: str, value: float):
     old = gmsh.option.getNumber(name)
@@ -141,8 +167,9 @@ def build_geometry(cfg: Config, patches: FaultPatches) -> tuple[list[list[int]],
     """Conforming CAD model; returns (surface tags of each patch, volume tags)."""
     check_fault_in_domain(cfg, patches)
     occ = gmsh.model.occ
-    slabs = add_layer_slabs(cfg)
-    depths = interface_depths(cfg)
+    holes = fault_holes(cfg, patches)
+    slabs = add_layer_slabs(cfg, holes)
+    depths = [z for z in interface_depths(cfg) if not holes.get(z)]  # the fault meets no holed plane
     margin = 1e-3 * max(cfg.domain.x[1] - cfg.domain.x[0], cfg.domain.y[1] - cfg.domain.y[0])
     surface = getattr(cfg, "surface", None) is not None
     pieces = [cut_by_planes(s, depths + [0.0] if surface else depths, margin) for s in add_fault_surfaces(patches)]

@@ -9,18 +9,21 @@ flat depth), and an anchor level r_a and everything below it stay where they are
     z = t_k(x, y) + (z_ref - R_k) (t_{k+1} - t_k) / (R_{k+1} - R_k)   for R_k >= z_ref >= R_{k+1}
 
 (R: reference levels 0 > -r_1 > ... > -r_a; t: their true heights at (x, y)). Which interfaces
-are imprinted: every layer bottom given as a surface (its reference depth is its mean depth,
+are imprinted: every layer bottom given as a surface (its reference depth from
 config/layer_surfaces.py), and every flat bottom that never meets the free surface
 (r (1 - MIN_SQUEEZE) >= the deepest point of the surface). Flat bottoms shallower than that
 may meet the surface; they are not imprinted and elements take their layer by true centroid
 depth (a staircase of one element row). The anchor is the first imprinted flat interface deep
 enough under every warped level, else the bottom of the box.
 
-Pinch-outs: each warped slab keeps at least MIN_SQUEEZE of its reference thickness (the true
-heights t are pushed down, top to bottom, where a layer is thinner than that or absent); so
-elements keep their orientation and at most a 1/MIN_SQUEEZE flattening. Where a layer is
-thinner than that, its true bottom runs inside the slab and elements take their layer by
-centroid (mesh/materials.py), exactly as for a flat layer that meets the surface.
+Pinch-outs: the slab above a layer-bottom level keeps at least its reference thickness (the
+layer's median thickness, config/layer_surfaces.py): where the layer is thinner or absent the
+level is pushed down to that, parallel to the level above, and the layer's true bottom runs
+inside the slab, so elements there take their layer by centroid (mesh/materials.py), exactly as
+for a flat layer that meets the surface. Never thinning a slab is what keeps elements from
+inverting under rough topography (a slab squeezed to a quarter, as the first version did,
+inverted elements under 1 km of relief in a 2 km sediment). The slab above the anchor keeps at
+least MIN_SQUEEZE of its thickness.
 
 Everything that has a true position (fault patch corners and edge polylines) goes through the
 inverse warp before meshing. When the warp is one affine map (a constant surface, only flat
@@ -39,7 +42,7 @@ import numpy as np
 from crustgf.core.errors import CrustgfError
 from crustgf.geometry.patches import FaultPatches
 
-MIN_SQUEEZE = 0.25  # a warped slab keeps at least this fraction of its reference thickness
+MIN_SQUEEZE = 0.25  # the slab above the anchor keeps at least this fraction of its reference thickness
 EDGE_SAMPLES = 16  # points per straight patch edge when it becomes a curve
 
 
@@ -55,8 +58,9 @@ def _surface_layers(cfg) -> list:
 def top_zone_depth(cfg) -> float:
     """r_a (m, positive): the anchor, the shallowest imprinted flat interface below which nothing moves."""
     deepest = _lowest_surface_depth(cfg)
-    for layer in _surface_layers(cfg):
-        deepest = max(deepest, -float(layer.surface.bounds()[0]), layer.bottom)
+    lowest = deepest
+    for layer in _surface_layers(cfg):  # a level goes to its surface or is pushed down to lowest + r
+        deepest = max(deepest, -float(layer.surface.bounds()[0]), lowest + layer.bottom)
     for layer in cfg.layers[:-1]:
         if layer.surface is None and layer.bottom * (1.0 - MIN_SQUEEZE) >= deepest \
                 and layer.bottom > max([0.0] + [s.bottom for s in _surface_layers(cfg)]):
@@ -105,8 +109,9 @@ class VerticalWarp:
             t[:, k] = -r if layer is None else -layer.bottom_depth(x, y)
         t[:, -1] = self.R[-1]
         dR = -np.diff(self.R)
-        for k in range(1, len(self.R) - 1):  # top to bottom: keep MIN_SQUEEZE of each slab
-            t[:, k] = np.minimum(t[:, k], t[:, k - 1] - MIN_SQUEEZE * dR[k - 1])
+        for k, (_, layer) in enumerate(self.levels, start=1):  # top to bottom
+            keep = 1.0 if layer is not None else MIN_SQUEEZE  # a layer bottom: the whole slab (doc)
+            t[:, k] = np.minimum(t[:, k], t[:, k - 1] - keep * dR[k - 1])
         short = t[:, -2] - t[:, -1] < MIN_SQUEEZE * dR[-1] * (1.0 - 1e-9)
         if short.any():
             i = int(np.argmax(short))
