@@ -1,14 +1,16 @@
 """The free surface (config `[surface]`): topography and bathymetry as elevation(x, y).
 
 Elevation is in metres, positive up from sea level (a seafloor is negative). Either a constant, or
-a regular grid read from a CSV file with columns lon, lat (degrees) or x, y (km), and elevation_m
-(metres above sea level), one row per grid node in any order. Between nodes the surface is
-bilinear in the grid's own coordinates (lon/lat grids: in lon/lat); outside the grid it takes the
-nearest edge value (the query point is clamped onto the grid's box).
+a regular grid read from a grid file: CSV with columns lon, lat (degrees) or x, y (km), and
+elevation_m (metres above sea level), one row per grid node in any order; or NetCDF or GeoTIFF
+(crustgf.geometry.gridfiles picks the reader by extension; each format module gives its rules).
+Between nodes the surface is bilinear in the grid's own coordinates (lon/lat grids: in lon/lat);
+outside the grid it takes the nearest edge value (the query point is clamped onto the grid's box).
 
-Checks on a grid file (each a one-line message naming the line or the node): numbers only (no NaN),
-nodes on a regular lattice (equal spacing per axis), no duplicated and no missing nodes. Values
-that look like km (all |elevation| <= 10 on a grid larger than a few nodes) give a warning.
+Checks on a grid file (each a one-line message naming the line or the node): numbers only (no NaN,
+no fill value), nodes on a regular lattice (equal spacing per axis), no duplicated and no missing
+nodes. Values that look like km (all |elevation| <= 10 on a grid larger than a few nodes) give a
+warning.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from crustgf.core.errors import CrustgfError
-from crustgf.core.tables import TableError, _pick_columns, read_table
+from crustgf.geometry.gridfiles import read_grid_file
+from crustgf.geometry.lattice import KM_LIKE, VALUE_COLUMNS, SurfaceGrid
 
-KM_LIKE = 10.0  # m: a real topography grid has values beyond this; all within it smells of km
+__all__ = ["KM_LIKE", "VALUE_COLUMNS", "Surface", "SurfaceGrid", "bilinear", "read_grid", "read_surface_grid"]
 
 
 @dataclass
@@ -101,59 +104,11 @@ def bilinear(ax: np.ndarray, bx: np.ndarray, values: np.ndarray, a, b) -> np.nda
     return (1 - ta) * (1 - tb) * v00 + ta * (1 - tb) * v10 + (1 - ta) * tb * v01 + ta * tb * v11
 
 
-def _axis(values: np.ndarray, name: str) -> np.ndarray:
-    """The sorted distinct values of a grid column; must be equally spaced."""
-    u = np.unique(values)
-    if len(u) < 2:
-        raise TableError(f"column '{name}' has {len(u)} distinct value(s); a grid needs at least 2")
-    steps = np.diff(u)
-    if np.ptp(steps) > 1e-6 * max(abs(u).max(), steps.max()) + 1e-3 * steps.min():
-        k = int(np.argmax(np.abs(steps - np.median(steps))))
-        raise TableError(f"irregular grid: column '{name}' steps from {u[k]:g} to {u[k + 1]:g}, "
-                         f"the usual step is {np.median(steps):g}")
-    return u
-
-
-@dataclass
-class SurfaceGrid:
-    kind: str  # "lonlat" or "xy" (km as written)
-    a: np.ndarray
-    b: np.ndarray
-    values: np.ndarray  # (len(b), len(a)) as written in the value column
-    looks_like_km: bool  # every |value| <= 10 on a grid of more than 4 nodes (only meaningful for metres)
-
-
-VALUE_COLUMNS = {"elevation_m": "metres above sea level", "depth_km": "km below sea level"}
-
-
 def read_grid(path, value: str = "elevation_m") -> SurfaceGrid:
-    """A regular lattice of values: columns lon, lat or x, y (km), and `value` (a VALUE_COLUMNS
-    key); one row per node, any order."""
-    t = read_table(path)
-    cols = _pick_columns(t, [("lon", "lat"), ("x", "y")], "grid")
-    if not t.has(value):
-        raise TableError(f"grid needs a '{value}' column ({VALUE_COLUMNS[value]}); found {t.columns}")
-    a_raw, b_raw = t.numbers(cols[0]), t.numbers(cols[1])
-    z = t.numbers(value)  # NaN or text: an error naming the line
-    a, b = _axis(a_raw, cols[0]), _axis(b_raw, cols[1])
-    ia = np.clip(np.searchsorted(a, a_raw), 0, len(a) - 1)
-    ib = np.clip(np.searchsorted(b, b_raw), 0, len(b) - 1)
-    node = ib * len(a) + ia
-    order = np.argsort(node, kind="stable")
-    dup = np.flatnonzero(np.diff(node[order]) == 0)
-    if len(dup):
-        k1, k2 = order[dup[0]], order[dup[0] + 1]
-        raise TableError(f"duplicated grid node ({cols[0]}, {cols[1]}) = ({a_raw[k1]:g}, {b_raw[k1]:g}) "
-                         f"on lines {t.lines[k1]} and {t.lines[k2]}")
-    if len(node) < len(a) * len(b):
-        missing = np.setdiff1d(np.arange(len(a) * len(b)), node)[0]
-        raise TableError(f"missing grid node ({cols[0]}, {cols[1]}) = ({a[missing % len(a)]:g}, "
-                         f"{b[missing // len(a)]:g}) ({len(a) * len(b) - len(node)} of {len(a) * len(b)} missing)")
-    values = np.empty(len(a) * len(b))
-    values[node] = z
-    kind = "lonlat" if cols == ("lon", "lat") else "xy"
-    looks_like_km = len(z) > 4 and float(np.abs(z).max()) <= KM_LIKE and float(np.ptp(z)) > 0
-    return SurfaceGrid(kind, a, b, values.reshape(len(b), len(a)), looks_like_km)
+    """A regular lattice of values from a grid file: CSV (columns lon, lat or x, y (km), and `value`,
+    a VALUE_COLUMNS key; one row per node, any order), NetCDF or GeoTIFF, chosen by the file's
+    extension (crustgf.geometry.gridfiles, which documents each format's conventions)."""
+    return read_grid_file(path, value)
 
 
 def read_surface_grid(path) -> SurfaceGrid:
