@@ -33,14 +33,14 @@ def check_value(value: str) -> None:
         raise ValueError(f"value must be one of {sorted(VALUE_COLUMNS)}, not {value!r}")
 
 
-def regular_axis(u: np.ndarray, name: str) -> np.ndarray:
+def regular_axis(u: np.ndarray, name: str, what: str = "column") -> np.ndarray:
     """u (sorted, distinct) unchanged if equally spaced; else a TableError naming the odd step."""
     if len(u) < 2:
-        raise TableError(f"column '{name}' has {len(u)} distinct value(s); a grid needs at least 2")
+        raise TableError(f"{what} '{name}' has {len(u)} distinct value(s); a grid needs at least 2")
     steps = np.diff(u)
     if np.ptp(steps) > 1e-6 * max(abs(u).max(), steps.max()) + 1e-3 * steps.min():
         k = int(np.argmax(np.abs(steps - np.median(steps))))
-        raise TableError(f"irregular grid: column '{name}' steps from {u[k]:g} to {u[k + 1]:g}, "
+        raise TableError(f"irregular grid: {what} '{name}' steps from {u[k]:g} to {u[k + 1]:g}, "
                          f"the usual step is {np.median(steps):g}")
     return u
 
@@ -66,9 +66,9 @@ def lattice_from_axes(kind: str, a, b, values, names: tuple[str, str]) -> Surfac
         steps = np.diff(u)
         if len(u) >= 2 and not (steps > 0).all():
             k = int(np.argmax(steps <= 0))
-            what = "repeats" if steps[k] == 0 else "turns back at"
-            raise TableError(f"axis '{name}' is not monotonic: it {what} {u[k + 1]:g}")
-        regular_axis(u, name)
+            how = "repeats" if steps[k] == 0 else "turns back at"
+            raise TableError(f"axis '{name}' is not monotonic: it {how} {u[k + 1]:g}")
+        regular_axis(u, name, "axis")
         if axis == 0:
             b = u
         else:
