@@ -73,7 +73,8 @@ def write_tif(path, values=ELEV, pixel_is_area=True, nodata=None, keys=None, tra
         tags += [(34264, "d", 16, transform, False)]
     if nodata is not None:
         tags.append((42113, "s", 0, nodata, False))
-    tifffile.imwrite(path, np.ascontiguousarray(values[::-1]).astype(np.float32), extratags=tags)
+    tifffile.imwrite(path, np.ascontiguousarray(values[::-1]).astype(np.float32), extratags=tags,
+                     photometric="rgb" if values.ndim == 3 else "minisblack")
     return path
 
 
@@ -158,6 +159,26 @@ def test_geotiff_transformation_without_rotation(tmp_path):
     same_lattice(read_grid(write_tif(tmp_path / "m.tiff", transform=m)), ELEV.astype(np.float32))
 
 
+def test_km_warning_only_without_declared_units(tmp_path):
+    small = ELEV / 1000.0  # within +-10: looks like km if it says nothing
+    assert read_grid(write_nc(tmp_path / "a.nc", small, attrs={})).looks_like_km
+    assert not read_grid(write_nc(tmp_path / "b.nc", small, attrs={"units": "m"})).looks_like_km
+
+
+def test_longitudes_0_to_360_give_the_same_surface():
+    """A grid east of 180 E written in 0..360 (as Slab2 does) equals the one written in -180..180."""
+    from crustgf.geometry.surface import Surface
+
+    lon = np.round(-126.0 + 0.1 * np.arange(21), 10)
+    values = ELEV[:, :1] + 0.0 * lon[None, :] + 10.0 * lon[None, :]
+    west = Surface(kind="lonlat", a=lon, b=LAT + 12.0, values=values, origin=(-125.0, 45.0))
+    east = Surface(kind="lonlat", a=lon + 360.0, b=LAT + 12.0, values=values, origin=(-125.0, 45.0))
+    x, y = np.meshgrid(np.linspace(-70e3, 70e3, 9), np.linspace(-60e3, 60e3, 5))
+    np.testing.assert_allclose(east.elevation(x, y), west.elevation(x, y), rtol=1e-12)
+    assert east.covers(x, y).all() and west.covers(x, y).all()
+    assert not east.covers(-120e3, 0.0) and not west.covers(-120e3, 0.0)
+
+
 def nan_at(i, j, fill=np.nan):
     v = ELEV.copy()
     v[j, i] = fill
@@ -204,6 +225,8 @@ BAD = [
      "elevation_m", "grid node (lon, lat) = (135.1, 33) has no value"),
     (lambda p: (tifffile.imwrite(p.with_suffix(".tif"), ELEV.astype(np.float32)), p.with_suffix(".tif"))[1],
      "elevation_m", "no GeoKeyDirectoryTag: not a GeoTIFF"),
+    (lambda p: write_csv(p.with_suffix(".tif")), "elevation_m", "cannot read as GeoTIFF"),
+    (lambda p: write_tif(p.with_suffix(".tif"), np.stack([ELEV] * 3, axis=-1)), "elevation_m", "only one band"),
 ]
 
 

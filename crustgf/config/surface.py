@@ -3,6 +3,7 @@ stations on or below it. Part of config loading (problems go to the config's che
 
     [surface]
     file = "nankai_topo.csv"   # lon, lat (or x, y km), elevation_m; metres above sea level
+                               # (or .nc/.grd NetCDF, .tif GeoTIFF: crustgf.geometry.gridfiles)
     # elevation = -4.0         # or a constant elevation, km (negative: a flat seafloor)
 
 A station without z/depth gets z = the surface elevation at its position (build_model then puts

@@ -20,7 +20,8 @@ direction (up for elevation_m, down for depth_km). A value v becomes height h = 
 elevation_m = h or depth_km = -h / 1000. So a Slab2 grid (z in km, negative below sea level) needs
 units = "km", positive = "up" on z. A depth_km grid with no direction given whose values are all
 <= 0 is an error (negative-down depths read as positive-down would put the layer above sea level).
-Fill values (_FillValue, missing_value) inside the grid are errors naming the node.
+Fill values (_FillValue, missing_value) inside the grid are errors naming the node. The warning for
+elevations that look like km is given only when the variable declares no units.
 """
 
 from __future__ import annotations
@@ -166,10 +167,12 @@ def read_netcdf_grid(path, value: str) -> SurfaceGrid:
         with xr.open_dataset(path, engine=engine, decode_times=False, mask_and_scale=True) as ds:
             name, var = _data_variable(ds)
             kind, a, b, values, names = _axes(var)
-            values = np.asarray(values, dtype=float)
-            values = _convert(name, var, values, value)
+            values = _convert(name, var, np.asarray(values, dtype=float), value)
+            declared = bool(_attr(var, "units"))
     except TableError:
         raise
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise TableError(f"cannot read as NetCDF ({type(exc).__name__}: {' '.join(str(exc).split())[:160]})") from None
-    return lattice_from_axes(kind, a, b, values, names)
+    grid = lattice_from_axes(kind, a, b, values, names)
+    grid.looks_like_km = grid.looks_like_km and not declared  # declared units need no guess
+    return grid

@@ -55,7 +55,9 @@ class Surface:
             ring = self.grid_box_xy()
             self._xy_box = (ring[:, 0].min(), ring[:, 0].max(), ring[:, 1].min(), ring[:, 1].max())
         x0, x1, y0, y1 = self._xy_box
-        return Projection(self.origin).to_lonlat(np.clip(x, x0, x1), np.clip(y, y0, y1))
+        lon, lat = Projection(self.origin).to_lonlat(np.clip(x, x0, x1), np.clip(y, y0, y1))
+        mid = 0.5 * (self.a[0] + self.a[-1])  # the grid's own longitudes (-180..180 or 0..360)
+        return mid + (lon - mid + 180.0) % 360.0 - 180.0, lat
 
     def is_flat(self) -> bool:
         return self.constant is not None
