@@ -103,7 +103,8 @@ def test_slab2_like_grid_is_read_as_depth_below_sea_level(tmp_path):
     """Slab2 style: x, y in degrees, z in km, negative below sea level (positive = up)."""
     depth = 5.0 + 0.3 * (LON[None, :] - 134.8) * 10 + 0.0 * LAT[:, None]
     path = write_nc(tmp_path / "slab.grd", -depth, name="z", attrs={"units": "km", "positive": "up"},
-                    lon_attrs={"units": "degrees_east"}, lat_attrs={"units": "degrees_north"})
+                    names=("x", "y"), lon_attrs={"units": "degrees_east"},
+                    lat_attrs={"units": "latitude [degrees_north]"})
     grid = read_grid(path, "depth_km")
     same_lattice(grid, depth, rtol=1e-12)
     np.testing.assert_allclose(grid.values, read_grid(write_csv(tmp_path / "s.csv", depth, "depth_km"),

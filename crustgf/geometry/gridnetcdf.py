@@ -8,6 +8,7 @@ anything else is an error listing the candidates. Its two dimensions need 1-D co
 Which dimension is east-west: the coordinate's standard_name (longitude / projection_x_coordinate,
 latitude / projection_y_coordinate), else its units (degrees_east / degrees_north and variants),
 else its axis attribute (X / Y), else its name (lon, longitude, x / lat, latitude, y).
+Units in brackets count ("longitude [degrees_east]" is degrees_east).
 Degrees or km: units degrees* -> a lon/lat grid; km (kilometre...) -> x, y in km; m (metre...) ->
 x, y divided by 1000. Without units, the names lon/longitude/lat/latitude (or standard_name
 longitude/latitude) mean degrees; x, y without units is an error (it could be either).
@@ -56,7 +57,11 @@ def _engine(path) -> str:
 
 
 def _attr(var, name: str) -> str:
-    return str(var.attrs.get(name, "")).strip().lower()
+    """An attribute in lower case; for units, the part in brackets if any (GMT's "longitude [degrees_east]")."""
+    text = str(var.attrs.get(name, "")).strip().lower()
+    if name == "units" and "[" in text and text.endswith("]"):
+        text = text[text.rindex("[") + 1:-1].strip()
+    return text
 
 
 def _data_variable(ds):
