@@ -111,6 +111,28 @@ def test_slab2_like_grid_is_read_as_depth_below_sea_level(tmp_path):
                                                       "depth_km").values, rtol=1e-12)
 
 
+def test_csv_fast_and_line_by_line_readers_agree(tmp_path, monkeypatch):
+    """numpy parses an all-numeric CSV; the line-by-line reader (comments among rows, messages with
+    line numbers) must give the same lattice."""
+    import crustgf.geometry.gridcsv as gridcsv
+
+    rows = write_csv(tmp_path / "a.csv").read_text().splitlines()
+    shuffled = [rows[0]] + [rows[1 + k] for k in np.random.default_rng(1).permutation(len(rows) - 1)]
+    fast_file = tmp_path / "fast.csv"
+    fast_file.write_text("# provenance\n\n" + "\n".join(shuffled) + "\n")
+    slow_file = tmp_path / "slow.csv"
+    slow_file.write_text("\n".join(shuffled[:50] + ["# a note among the rows"] + shuffled[50:]) + "\n")
+    assert gridcsv._numeric_columns(fast_file, "elevation_m") is not None
+    assert gridcsv._numeric_columns(slow_file, "elevation_m") is None
+    fast, slow = read_grid(fast_file), read_grid(slow_file)
+    monkeypatch.setattr(gridcsv, "_numeric_columns", lambda *args: None)
+    strict = read_grid(fast_file)
+    for g in (fast, slow):
+        same_lattice(g, ELEV)
+        np.testing.assert_array_equal(g.values, strict.values)
+        assert g.looks_like_km == strict.looks_like_km
+
+
 # (stored value, attributes, variable name, value column) -> value in the column's convention
 CONVERSIONS = [
     (-2.0, {"units": "km", "positive": "up"}, "z", "elevation_m", -2000.0),

@@ -9,9 +9,10 @@ Which dimension is east-west: the coordinate's standard_name (longitude / projec
 latitude / projection_y_coordinate), else its units (degrees_east / degrees_north and variants),
 else its axis attribute (X / Y), else its name (lon, longitude, x / lat, latitude, y).
 Units in brackets count ("longitude [degrees_east]" is degrees_east).
-Degrees or km: units degrees* -> a lon/lat grid; km (kilometre...) -> x, y in km; m (metre...) ->
-x, y divided by 1000. Without units, the names lon/longitude/lat/latitude (or standard_name
-longitude/latitude) mean degrees; x, y without units is an error (it could be either).
+Degrees or km: units in degrees (degrees, degrees_east, degree_N, ...) -> a lon/lat grid; km
+(kilometre...) -> x, y in km; m (metre...) -> x, y divided by 1000. Without units, the names
+lon/longitude/lat/latitude (or standard_name longitude/latitude) mean degrees; x, y without units
+is an error (it could be either).
 Node positions are the coordinate values (GMT stores cell centres for pixel-registered grids).
 
 Values: units m (metre...) or km (kilometre...), none = the value column's own unit (m for
