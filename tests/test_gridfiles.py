@@ -49,9 +49,13 @@ def write_nc(path, values=ELEV, lon=LON, lat=LAT, name="elevation", attrs=None, 
     return path
 
 
-def geokeys(model=2, raster=1, crs=4326, projected=None):
-    """GeoKeyDirectoryTag (GeoTIFF 1.1 sec. 7.1.3): header (1, 1, 0, n), then (id, 0, 1, value), sorted."""
+def geokeys(model=2, raster=1, crs=4326, projected=None, datum=None):
+    """GeoKeyDirectoryTag (OGC GeoTIFF 1.1, Annex B): header (KeyDirectoryVersion 1, KeyRevision 1,
+    MinorRevision 0, NumberOfKeys), then (KeyID, TIFFTagLocation 0 = SHORT value inline, Count 1,
+    value), in KeyID order."""
     keys = {1024: model, 1025: raster, 2048: crs, 2054: 9102}
+    if datum:
+        keys[2050] = datum
     if projected:
         keys = {1024: 1, 1025: raster, 3072: projected}
     out = [1, 1, 0, len(keys)]
@@ -241,6 +245,8 @@ BAD = [
      "a projected GeoTIFF (EPSG:32653): only geographic lon/lat GeoTIFFs are read"),
     (lambda p: write_tif(p.with_suffix(".tif"), keys=geokeys(crs=4301)), "elevation_m",
      "EPSG:4301 is not on a WGS84-like datum"),
+    (lambda p: write_tif(p.with_suffix(".tif"), keys=geokeys(crs=32767, datum=6301)), "elevation_m",
+     "geodetic datum EPSG:6301 is not WGS84-like"),
     (lambda p: write_tif(p.with_suffix(".tif"), transform=(D, 0.01, 0, 134.75, 0.01, -D, 0, 33.65,
                                                            0, 0, 0, 0, 0, 0, 0, 1)), "elevation_m",
      "ModelTransformationTag has rotation or shear"),

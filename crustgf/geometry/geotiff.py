@@ -1,6 +1,6 @@
 """Grid files as GeoTIFF (.tif, .tiff), read with tifffile: one band, geographic lon/lat only.
 
-Georeferencing (GeoTIFF 1.1, OGC 19-008r4): ModelPixelScaleTag (33550) with one ModelTiepointTag
+Georeferencing (OGC GeoTIFF 1.1, Annex B "Raster Space"): ModelPixelScaleTag (33550) with one ModelTiepointTag
 (33922) pair, or a ModelTransformationTag (34264) without rotation or shear. Raster space: with
 PixelIsArea (GTRasterTypeGeoKey 1025 = 1, the default) the raster point (i, j) is the upper-left
 corner of pixel (i, j), so the nodes (pixel centres) are at raster (col + 0.5, row + 0.5); with
@@ -31,8 +31,11 @@ PIXEL_IS_AREA, PIXEL_IS_POINT = 1, 2
 MODEL_PROJECTED, MODEL_GEOGRAPHIC = 1, 2
 DEGREE = 9102
 USER_DEFINED = 32767
-# geographic CRSs whose lon/lat equal WGS84's within about a metre
+GEODETIC_DATUM = 2050
+# geographic CRSs (and their datums) whose lon/lat equal WGS84's within about a metre: WGS84, GRS80
+# unknown datum, ETRS89, NAD83, GDA94, JGD2000, JGD2011, GDA2020 (and 3D WGS84, ETRS89)
 WGS84_LIKE = {4326, 4019, 4258, 4269, 4283, 4612, 6668, 7844, 4979, 4937}
+WGS84_LIKE_DATUMS = {6326, 6019, 6258, 6269, 6283, 6612, 1128, 1168}
 
 
 def _geokeys(tags) -> dict[int, int]:
@@ -59,6 +62,9 @@ def _check_crs(keys: dict[int, int]) -> None:
     crs = keys.get(GEOGRAPHIC_TYPE, USER_DEFINED)
     if crs != USER_DEFINED and crs not in WGS84_LIKE:
         raise TableError(f"geographic CRS EPSG:{crs} is not on a WGS84-like datum; reproject it to EPSG:4326")
+    datum = keys.get(GEODETIC_DATUM, USER_DEFINED)
+    if crs == USER_DEFINED and datum != USER_DEFINED and datum not in WGS84_LIKE_DATUMS:
+        raise TableError(f"geodetic datum EPSG:{datum} is not WGS84-like; reproject it to EPSG:4326")
     if keys.get(ANGULAR_UNITS, DEGREE) != DEGREE:
         raise TableError(f"angular unit {keys[ANGULAR_UNITS]} is not degrees (9102)")
 
