@@ -291,3 +291,40 @@ def test_config_names_the_key_and_the_file(tmp_path):
     problems = [p for p in exc.value.problems if p.startswith("surface.file: ")]
     assert len(problems) == 1 and str((tmp_path / "topo.nc" / "topo.nc").resolve()) in problems[0]
     assert "grid node (lon, lat) = (135.1, 33) has no value" in problems[0]
+
+
+@pytest.mark.parametrize("fmt", ["nc", "tif"])
+def test_nankai_config_with_etopo1_as_netcdf_or_geotiff(tmp_path, fmt):
+    """The shipped ETOPO1 grid (0.1 deg, grid-registered, whole metres) written as a GMT-style
+    NetCDF-3 .grd (int16, lat descending) or an int16 PixelIsPoint GeoTIFF gives configs/nankai-coarse.toml
+    the same free surface and the same station heights as the CSV."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "crustgf"
+    text = (root / "configs" / "nankai-coarse.toml").read_text().replace('"../data/', f'"{root / "data"}/')
+    csv_grid = read_grid(root / "data" / "nankai_topo_etopo1.csv")
+    z = csv_grid.values.astype(np.int16)
+    assert np.array_equal(z, csv_grid.values)
+    if fmt == "nc":
+        grid = tmp_path / "etopo1.grd"
+        xr.Dataset({"z": (("lat", "lon"), z[::-1], {"units": "m", "positive": "up"})},
+                   coords={"lon": ("lon", csv_grid.a, {"units": "degrees_east"}),
+                           "lat": ("lat", csv_grid.b[::-1], {"units": "latitude [degrees_north]"})}
+                   ).to_netcdf(grid, engine="scipy")
+    else:
+        grid = tmp_path / "etopo1.tif"
+        step = csv_grid.a[1] - csv_grid.a[0]
+        keys = geokeys(raster=2)
+        tifffile.imwrite(grid, np.ascontiguousarray(z[::-1]), photometric="minisblack", extratags=[
+            (33550, "d", 3, (step, step, 0.0), False),
+            (33922, "d", 6, (0, 0, 0, csv_grid.a[0], csv_grid.b[-1], 0), False),
+            (34735, "H", len(keys), keys, False), (42113, "s", 0, "-32768", False)])
+    configs = []
+    for name, surface in (("csv", root / "data" / "nankai_topo_etopo1.csv"), (fmt, grid)):
+        path = tmp_path / f"{name}.toml"
+        path.write_text(text.replace(str(root / "data" / "nankai_topo_etopo1.csv"), str(surface)))
+        configs.append(load_config(path))
+    ref, cfg = configs
+    np.testing.assert_allclose(cfg.stations.positions, ref.stations.positions, rtol=0, atol=1e-6)
+    x, y = np.meshgrid(np.linspace(-300e3, 300e3, 41), np.linspace(-250e3, 250e3, 37))
+    np.testing.assert_allclose(cfg.surface.elevation(x, y), ref.surface.elevation(x, y), rtol=0, atol=1e-6)
