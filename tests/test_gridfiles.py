@@ -285,6 +285,20 @@ def test_config_with_a_netcdf_or_geotiff_surface_equals_the_csv(tmp_path, name, 
                                rtol=1e-6 if name.endswith(".tif") else 1e-15, atol=1e-9)
 
 
+@pytest.mark.parametrize("name, write", [
+    ("topo.grd", lambda p: write_nc(p, lat=np.r_[LAT[:5], LAT[5:] + 0.05], engine="scipy")),
+    ("topo.tif", lambda p: write_tif(p, nan_at(3, 6, fill=-9999.0), nodata="-9999")),
+])
+def test_mesh_with_a_bad_grid_file_fails_with_one_line(tmp_path, name, write):
+    from test_config_errors import assert_one_line_error, mesh_via_cli
+
+    config = write_config(tmp_path / "cfg", surface_config(file=name))
+    write(tmp_path / "cfg" / name)
+    code, stderr, out = mesh_via_cli(config, tmp_path / "out")
+    assert_one_line_error(code, stderr, out, "surface.file", str((tmp_path / "cfg" / name).resolve()))
+    assert ("irregular grid: axis 'lat'" if name.endswith(".grd") else "(135.1, 33) has no value") in stderr
+
+
 def test_config_names_the_key_and_the_file(tmp_path):
     with pytest.raises(ConfigError) as exc:
         lonlat_config(tmp_path, "topo.nc", lambda p: write_nc(p, nan_at(3, 6), fill=-9999.0))
