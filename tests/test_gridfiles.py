@@ -137,6 +137,24 @@ def test_csv_fast_and_line_by_line_readers_agree(tmp_path, monkeypatch):
         assert g.looks_like_km == strict.looks_like_km
 
 
+def test_slab2_mapio_layout_needs_its_attributes(tmp_path):
+    """A Slab2 .grd as USGS MapIO writes it (NetCDF-4; x, y, z with no units or direction; z km,
+    negative below sea level): refused with the attribute to add; with the attributes of the
+    README's ncatted line it reads as positive depths."""
+    depth = 10.0 + 2.0 * (LON[None, :] - 134.8) * 10 + 0.5 * (LAT[:, None] - 32.4) * 10
+    bare = write_nc(tmp_path / "kur_slab2_dep.grd", -depth, name="z", attrs={}, names=("x", "y"),
+                    lon_attrs={}, lat_attrs={})
+    with pytest.raises(TableError, match="coordinate 'x' has no units.*ncatted -a units,x,o,c,degrees_east"):
+        read_grid(bare, "depth_km")
+    fixed = write_nc(tmp_path / "fixed.grd", -depth, name="z", attrs={"units": "km"}, names=("x", "y"),
+                     lon_attrs={"units": "degrees_east"}, lat_attrs={"units": "degrees_north"})
+    with pytest.raises(TableError, match="nothing says which way is positive"):
+        read_grid(fixed, "depth_km")
+    fixed = write_nc(tmp_path / "fixed2.grd", -depth, name="z", attrs={"units": "km", "positive": "up"},
+                     names=("x", "y"), lon_attrs={"units": "degrees_east"}, lat_attrs={"units": "degrees_north"})
+    same_lattice(read_grid(fixed, "depth_km"), depth, rtol=1e-12)
+
+
 # (stored value, attributes, variable name, value column) -> value in the column's convention
 CONVERSIONS = [
     (-2.0, {"units": "km", "positive": "up"}, "z", "elevation_m", -2000.0),

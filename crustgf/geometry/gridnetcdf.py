@@ -19,9 +19,13 @@ Values: units m (metre...) or km (kilometre...), none = the value column's own u
 elevation_m, km for depth_km); `positive` = "up" or "down"; without it, a variable named depth is
 down, one named elevation/height/altitude/topo/topography is up, any other the value column's own
 direction (up for elevation_m, down for depth_km). A value v becomes height h = +-v (m) and then
-elevation_m = h or depth_km = -h / 1000. So a Slab2 grid (z in km, negative below sea level) needs
-units = "km", positive = "up" on z. A depth_km grid with no direction given whose values are all
-<= 0 is an error (negative-down depths read as positive-down would put the layer above sea level).
+elevation_m = h or depth_km = -h / 1000. A Slab2 .grd (written by USGS MapIO: x, y and z with no
+attributes, z in km and negative below sea level, NaN outside the slab) therefore needs units on
+x and y (degrees_east, degrees_north) and units = "km", positive = "up" on z, e.g.
+`ncatted -a units,x,o,c,degrees_east -a units,y,o,c,degrees_north -a units,z,o,c,km
+-a positive,z,o,c,up FILE`, and cropping to the slab (no NaN nodes). A depth_km grid with no
+direction given whose values are all <= 0 is an error (negative-down depths read as positive-down
+would put the layer above sea level).
 Fill values (_FillValue, missing_value) inside the grid are errors naming the node. The warning for
 elevations that look like km is given only when the variable declares no units.
 """
@@ -113,7 +117,8 @@ def _unit_of(coord) -> tuple[str, float]:
         return "lonlat", 1.0
     if not units:
         raise TableError(f"coordinate '{name}' has no units: cannot tell degrees from km; give it units "
-                         f"(degrees_east/degrees_north, km or m)")
+                         f"(degrees_east/degrees_north, km or m), e.g. ncatted -a units,{name},o,c,"
+                         f"{'degrees_north' if _is_east(coord) is False else 'degrees_east'} FILE")
     raise TableError(f"coordinate '{name}' has units '{units}'; crustgf reads degrees, km or m")
 
 
