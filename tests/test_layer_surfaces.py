@@ -196,3 +196,45 @@ def test_bad_layer_surfaces_fail_with_one_line(tmp_path, edits, files, key, what
     from test_config_errors import check_case
 
     check_case(tmp_path, _three_layers(1.0), edits, files, key, what)
+
+
+def test_hole_is_the_band_where_the_fault_is_near_the_plane():
+    """mesh/holes.py: for a planar fault dipping 10 deg the band within delta of a horizontal plane is
+    a strip 2 delta / tan(10 deg) wide across the fault: its polygon has that area (to the raster)."""
+    from crustgf.geometry.rectangle import rectangle_patches
+    from crustgf.geometry.region import polygon_area
+    from crustgf.mesh.holes import band_loops
+
+    fault = RectangleFault((0.0, 0.0, 2 * KM), 0.0, 10.0, 40 * KM, 30 * KM, (4, 3))
+    patches = rectangle_patches(fault)
+    delta, level = 500.0, -4 * KM  # the fault reaches 4 km depth 11.3 km down dip of its top
+    loops = band_loops(patches, level, delta)
+    assert len(loops) == 1
+    strip = 2 * delta / np.tan(np.radians(10.0)) * 40 * KM
+    area = abs(polygon_area(loops[0]))
+    print(f"band area {area / 1e6:.1f} km2, strip {strip / 1e6:.1f} km2")
+    assert abs(area / strip - 1.0) < 0.1
+    x = loops[0][:, 0]  # the strip lies where the fault is 4 km deep: x = 2 km / tan(10 deg) east of the top
+    assert abs(0.5 * (x.min() + x.max()) - 2 * KM / np.tan(np.radians(10.0))) < delta
+    assert band_loops(patches, -20 * KM, delta) == []  # a plane under the whole fault: no hole
+
+
+def test_a_fault_grazing_a_wavy_layer_bottom_meshes_and_keeps_the_layer_elsewhere():
+    """A thrust dipping 4 deg lying on a sediment bottom that undulates +-400 m about the fault's plane
+    (9 x 7 km waves): the two cross at grazing angles many times. Without the hole in the bottom's
+    plane around the fault gmsh fails ("overlapping facets", measured); with it the model meshes,
+    and beyond the fault the bottom is still meshed (nodes on the true surface)."""
+    a = np.linspace(-130, 130, 261) * KM
+    A, B = np.meshgrid(a, a)
+    fault_depth = 3 * KM + (A + 20 * KM) * np.tan(np.radians(4.0))
+    z = -(fault_depth + 400.0 * np.sin(2 * np.pi * A / 9e3) * np.sin(2 * np.pi * B / 7e3))
+    bottom = Surface(kind="xy", a=a, b=a, values=np.minimum(z, -500.0))
+    layers = reference_depths([Layer("sediment", 0.0, 2500.0, 1200.0, 2200.0, surface=bottom),
+                               Layer("crust", 120 * KM, 6000.0, 3464.0, 2700.0)], Surface(constant=0.0))
+    fault = RectangleFault((-20 * KM, 0.0, 3 * KM), 0.0, 4.0, 30 * KM, 40 * KM, (3, 2))
+    model, _ = model_and_gfs(Surface(constant=0.0), layers, fault, np.array([[0.0, 40 * KM]]), 2.0,
+                             size_max=20.0, solve=False)
+    x, y, z = model.nodes.T
+    on = np.abs(z - bottom.elevation(x, y)) < 1.0
+    assert (on & (np.abs(y) > 60 * KM)).sum() > 50
+    assert (model.cell_material == 0).any() and (model.cell_material == 1).any()

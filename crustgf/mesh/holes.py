@@ -38,8 +38,8 @@ def _footprint(patches: FaultPatches, X: np.ndarray, Y: np.ndarray) -> np.ndarra
 
 def band_loops(patches: FaultPatches, level_z: float, delta: float) -> list[np.ndarray]:
     """Map polygons (k, 2) around where the reference fault is within delta of the plane z = level_z."""
-    from scipy.interpolate import LinearNDInterpolator, NearestNDInterpolator
-    from scipy.ndimage import binary_dilation
+    from scipy.interpolate import LinearNDInterpolator
+    from scipy.ndimage import binary_dilation, distance_transform_edt
 
     pts = np.vstack([patches.corners] + list(patches.edge_points))
     if (pts[:, 2] - level_z).min() > delta or (pts[:, 2] - level_z).max() < -delta:
@@ -51,8 +51,11 @@ def band_loops(patches: FaultPatches, level_z: float, delta: float) -> list[np.n
     _, keep = np.unique(np.round(pts[:, :2], 3), axis=0, return_index=True)
     z = LinearNDInterpolator(pts[keep, :2], pts[keep, 2])(X, Y)
     nan = np.isnan(z)
-    if nan.any():  # beyond the hull of the samples (the rim of the footprint): the nearest sample
-        z[nan] = NearestNDInterpolator(pts[keep, :2], pts[keep, 2])(X[nan], Y[nan])
+    if nan.all():
+        return []
+    if nan.any():  # beyond the hull of the samples (the rim of the footprint): the nearest raster value
+        i, j = distance_transform_edt(nan, return_distances=False, return_indices=True)
+        z = z[i, j]
     f = np.abs(z - level_z) - delta
     # the footprint grown by two raster steps, so a fault edge near the plane lies inside the hole
     near = binary_dilation(_footprint(patches, X, Y), iterations=2)
