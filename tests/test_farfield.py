@@ -84,64 +84,37 @@ def test_sized_domain_matches_the_halfspace_far_away():
     assert far_small > 0.15
 
 
-def _nankai_size_fe_vs_cutde(size_fault_km=6.0):
-    """A 300 x 100 km thrust (dip 15, top 5 km, 6 x 2 subfaults) with no domain given; stations on
-    rings 30-400 km from the fault's outline. Relative error of each station's whole-fault GF
-    (both slip components) and of each subfault's, against cutde."""
-    from test_okada import MU, NU, RHO, cutde_rectangles
-
-    from crustgf.config.schema import Config, Domain, Layer, MeshOptions, RectangleFault, Stations
-    from crustgf.geometry.frames import rectangle_corners
-    from crustgf.greens.operator import GreenSolver
-    from crustgf.mesh import build_model
-
-    KM = 1e3
-    vs = np.sqrt(MU / RHO)
-    vp = vs * np.sqrt((2 - 2 * NU) / (1 - 2 * NU))
-    length, width, dip, top = 300 * KM, 100 * KM, 15.0, 5 * KM
-    corners = rectangle_corners([0, 0, -top], 0.0, dip, length, width)
-    centre = corners[:, :2].mean(axis=0)
-    rings = (30.0, 150.0, 250.0, 400.0)  # km beyond the fault's map outline (half-extents ~49 x 150 km)
-    half = np.array([0.5 * width * np.cos(np.radians(dip)), 0.5 * length])
-    pos, dist = [], []
-    for r in rings:
-        for a in np.deg2rad(np.arange(0.0, 360.0, 45.0)):
-            d = np.array([np.sin(a), np.cos(a)])
-            reach = np.min(np.abs(half / np.where(np.abs(d) > 1e-12, d, 1e-12)))  # to the outline
-            pos.append([*(centre + (reach + r * KM) * d), 0.0])
-            dist.append(r)
-    pos, dist = np.array(pos), np.array(dist)
-    fault = RectangleFault((0.0, 0.0, top), 0.0, dip, length, width, (6, 2))
-    big = 1e9
-    domain = Domain((-big, big), (-big, big), big, None, auto=(True, True, True))
-    domain = farfield.auto_domain(domain, domain.auto, farfield.source_points(fault), pos)
-    cfg = Config(name="nankai-size", domain=domain, layers=[Layer("hs", domain.depth, vp, vs, RHO)],
-                 fault=fault, stations=Stations([f"S{i}" for i in range(len(pos))], pos, None),
-                 mesh=MeshOptions(2, size_fault_km * KM, 60 * KM), text="")
-    model = build_model(cfg, progress=False)
-    jobs = np.array([[s, c] for s in range(12) for c in range(2)])
-    fe = GreenSolver(model, method="auto").solve(jobs).displacement.reshape(len(pos), 3, 12, 2)
-    ref = cutde_rectangles(corners, 6, 2, pos)
-    fw, rw = fe.sum(axis=2), ref.sum(axis=2)  # whole fault: (n_stations, 3, 2)
-    whole = (np.linalg.norm(fw - rw, axis=1) / np.linalg.norm(rw, axis=1)).max(axis=1)  # per station
-    near = dist < 150
-    whole_near = np.linalg.norm(fw[near] - rw[near]) / np.linalg.norm(rw[near])  # over the near stations
-    per = np.linalg.norm(fe - ref, axis=(0, 1)) / np.linalg.norm(ref, axis=(0, 1))  # over all stations
-    return dist, whole, whole_near, per, model.n_dof, domain
-
-
 @pytest.mark.slow
 def test_nankai_size_fault_with_no_domain_given():
-    """SPEC 5's far-field promise at Nankai scale: with no domain given, stations 150-400 km from a
-    300 km fault are within 5 % of the half-space (cutde), and near the fault the errors are those
-    of the element size (relative L2 of the whole fault over the near stations <= 3 %). Each
-    subfault's error is printed, not asserted: 10.6 % at 6 km elements on 50 km subfaults (12 GFs, no
-    domain error in it: the whole fault's is 1.4 %), above the 6 % the flat-seafloor checks meet at
-    width/10 (bench/results/farfield-nankai-size-20261203.txt)."""
-    dist, whole, whole_near, per, ndof, domain = _nankai_size_fe_vs_cutde()
-    for r in np.unique(dist):
-        print(f"stations {r:5.0f} km from the fault: whole-fault GF error, worst station {whole[dist == r].max():.4f}")
-    print(f"near stations, whole fault {whole_near:.4f}; worst subfault {per.max():.4f}; {ndof} DOF; box "
+    """Issue 12 at Nankai scale (tests/nankai_size.py): a 300 x 100 km thrust (6 x 2 subfaults of
+    50 km, top 5 km deep), no domain given. Near the fault the thresholds of the flat-seafloor checks
+    with their metric (relative L2 over a station grid over and around the fault): whole fault <= 3 %,
+    each subfault and component <= 6 %; stations 150-400 km beyond the fault within 5 % of cutde.
+
+    Element size: 4 km (subfault width / 12.5). The near-fault error is the discretisation error,
+    largest for the shallow subfaults, whose up-dip edge lies ~1 element under the surface. Over the
+    grid, at 8 / 6 / 5 / 4 / 3 km: worst shallow subfault 10.2 / 5.9 / 5.3 / 3.5 / 2.3 %, worst deep
+    one 3.2 / 1.9 / 1.5 / 1.1 / 0.7 %, whole fault 5.6 / 3.1 / 2.8 / 1.5 / 1.1 %, so 6 km fails
+    (whole fault) and 4 km passes with margin (bench/results/farfield-nankai-size-20261203b.txt).
+    The first version of this check judged each subfault by its L2 over the ring stations: 10.6 % at
+    6 km; over the 30 km ring 9.3 / 10.9 / 4.2 / 2.0 / 8.0 %, no convergence, because those stations
+    lie outside every subfault's near field and one station near a sign change of the GF decides it
+    (tests/nankai_size.py). It is printed, not asserted; so is the 30 km ring's worst whole-fault
+    station (30 % at 6 km: |u| there is 5 % of the ring's largest, the error 1.5 % of that).
+    """
+    from nankai_size import errors, fe_vs_cutde
+
+    fe, ref, ring, ndof, domain = fe_vs_cutde(4.0)
+    e = errors(fe, ref, ring)
+    for r in np.unique(e["far_ring"]):
+        m = e["far_ring"] == r
+        print(f"stations {r:3.0f} km from the fault: worst station, whole fault {e['far_whole'][m].max():.4f}, "
+              f"one subfault {e['far_subfault'][m].max():.4f}")
+    print("stations  30 km from the fault, whole fault, relative to the station's GF:",
+          np.round(e["ring30_whole_rel"], 4), "to the ring's largest GF:", np.round(e["ring30_whole_abs"], 4))
+    print(f"near-fault grid: whole fault {e['grid_whole']:.4f}, worst subfault {e['grid_subfault'].max():.4f}; "
+          f"30 km ring, worst subfault L2 {e['ring30_subfault'].max():.4f} (not asserted); {ndof} DOF; box "
           f"half-width {(domain.x[1] - domain.x[0]) / 2e3:.0f} km, depth {domain.depth / 1e3:.0f} km")
-    assert whole[dist >= 150].max() <= 0.05
-    assert whole_near <= 0.03
+    assert e["grid_whole"] <= 0.03
+    assert e["grid_subfault"].max() <= 0.06, e["grid_subfault"]
+    assert e["far_whole"].max() <= 0.05 and e["far_subfault"].max() <= 0.05
