@@ -16,9 +16,10 @@ of the GF. The 30 km ring alone is no such sample: its 8 stations all lie outsid
 near fields, so one shallow subfault's L2 over them is ~0.05 (its peak, above its up-dip edge, is
 ~0.5) and is decided by one station up dip of it (x = -21 to -30 km), where its horizontal GF
 changes sign and |u| is ~3 % of the peak: an absolute error of ~1 % of the peak reads as 20-36 %.
-The surface elements there are 14-23 km whatever mesh.size_fault (3-6 km), so that error does not
-converge either (bench/results/farfield-nankai-size-20261203b.txt). Far away the errors are per
-station (each station's displacement vector is far from zero there: 1.4 % at most at 4-6 km).
+The surface elements there are 13-26 km (longest edge) whatever mesh.size_fault (3-6 km), so that
+error does not converge either (bench/results/farfield-nankai-size-20261203b.txt). Far away the
+errors are per station (each station's displacement vector is far from zero there: 1.4 % at most at
+4-6 km).
 """
 
 from __future__ import annotations
