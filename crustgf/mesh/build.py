@@ -13,6 +13,7 @@ from crustgf.mesh.conformity import check_fault_embedded
 from crustgf.mesh.gmsh_build import mesh_linear
 from crustgf.mesh.materials import assign_materials, layer_table
 from crustgf.mesh.model import Model
+from crustgf.mesh.platesurfaces import plate_bottom_patches
 from crustgf.mesh.progress import Steps
 from crustgf.mesh.subfaults import subfault_table
 
@@ -109,16 +110,18 @@ def build_model(cfg: Config, progress: bool = True, verbose: bool = False) -> Mo
     surface (warp.py); node sets come from the reference positions, everything else from the true ones."""
     _check_options(cfg)
     patches = fault_patches(cfg)
+    plate = plate_bottom_patches(cfg, patches)  # meshed plate-layer bottoms (true frame)
     d = cfg.domain
     tol = 1e-9 * max(d.x[1] - d.x[0], d.y[1] - d.y[0], d.depth)
     warp, ref_patches = _warp(cfg, patches, tol)
     if warp is not None:
-        from crustgf.mesh.warp import corners_at_surface
+        from crustgf.mesh.warp import corners_at_surface, reference_patches
 
         patches, ref_patches = _drop_above(patches, ref_patches, tol)
         patches = corners_at_surface(patches, ref_patches, warp)
+        plate = [reference_patches(p, warp, snap=tol) for p in plate]
     with Steps(progress) as step:
-        lin = mesh_linear(cfg, ref_patches, step=step, verbose=verbose)
+        lin = mesh_linear(cfg, ref_patches, step=step, verbose=verbose, embedded=plate)
         step("elements")
         ref = lin.nodes
         true = ref if warp is None else warp.forward(ref)

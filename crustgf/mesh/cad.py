@@ -163,8 +163,11 @@ def _option(name: str, value: float):
         gmsh.option.setNumber(name, old)
 
 
-def build_geometry(cfg: Config, patches: FaultPatches) -> tuple[list[list[int]], list[int]]:
-    """Conforming CAD model; returns (surface tags of each patch, volume tags)."""
+def build_geometry(cfg: Config, patches: FaultPatches,
+                   embedded: list[FaultPatches] = ()) -> tuple[list[list[int]], list[int]]:
+    """Conforming CAD model; returns (surface tags of each patch, volume tags). `embedded`: more
+    patch sets (plate-layer bottoms, mesh/platesurfaces.py) made conforming like the fault (steps
+    2 and 3) but not fault surfaces: the mesh only follows them."""
     check_fault_in_domain(cfg, patches)
     occ = gmsh.model.occ
     holes = fault_holes(cfg, patches)
@@ -172,7 +175,8 @@ def build_geometry(cfg: Config, patches: FaultPatches) -> tuple[list[list[int]],
     depths = [z for z in interface_depths(cfg) if not holes.get(z)]  # the fault meets no holed plane
     margin = 1e-3 * max(cfg.domain.x[1] - cfg.domain.x[0], cfg.domain.y[1] - cfg.domain.y[0])
     surface = getattr(cfg, "surface", None) is not None
-    pieces = [cut_by_planes(s, depths + [0.0] if surface else depths, margin) for s in add_fault_surfaces(patches)]
+    cuts = depths + [0.0] if surface else depths
+    pieces = [cut_by_planes(s, cuts, margin) for s in add_fault_surfaces(patches)]
     if surface:
         pieces = [cut_at_surface(ps) for ps in pieces]
         gone = [p for p, ps in enumerate(pieces) if not ps]
@@ -180,13 +184,15 @@ def build_geometry(cfg: Config, patches: FaultPatches) -> tuple[list[list[int]],
             raise CrustgfError(f"fault: subfault {gone[0]} lies entirely above the free surface ([surface]); "
                                "move the fault down or shorten it up-dip")
     flat = [(2, t) for ps in pieces for t in ps]
+    extra = [t for p in embedded for s in add_fault_surfaces(p) for t in cut_by_planes(s, cuts, margin)]
+    extra = cut_at_surface(extra) if surface else extra
     with _option("Geometry.OCCBooleanGlue", GLUE_SHIFT):
-        _, out_map = occ.fragment([(3, v) for v in slabs], flat)
+        _, out_map = occ.fragment([(3, v) for v in slabs], flat + [(2, t) for t in extra])
     occ.synchronize()
     volumes = sorted({t for m in out_map[: len(slabs)] for dim, t in m if dim == 3})
     owner = [p for p, ps in enumerate(pieces) for _ in ps]  # patch of each piece, in `flat` order
     patch_surfaces: list[list[int]] = [[] for _ in pieces]
-    for p, m in zip(owner, out_map[len(slabs):]):
+    for p, m in zip(owner, out_map[len(slabs):len(slabs) + len(flat)]):
         patch_surfaces[p].extend(t for dim, t in m if dim == 2)
     empty = [p for p, s in enumerate(patch_surfaces) if not s]
     if empty:

@@ -135,11 +135,12 @@ def gmsh_errors(stage: str):
         raise CrustgfError(f"mesh: gmsh failed in the {stage} stage ({exc}); {HINTS.get(stage, '')}") from exc
 
 
-def _mesh_linear_here(cfg: Config, patches: FaultPatches, verbose: bool, step=lambda name: None) -> LinearMesh:
+def _mesh_linear_here(cfg: Config, patches: FaultPatches, verbose: bool, embedded=(),
+                      step=lambda name: None) -> LinearMesh:
     with gmsh_session(verbose=verbose):
         step("geometry")
         with gmsh_errors("geometry"):
-            patch_surfaces, volumes = build_geometry(cfg, patches)
+            patch_surfaces, volumes = build_geometry(cfg, patches, embedded)
             layers = volume_layers(cfg, volumes)
         set_sizes(cfg, patches, [s for ss in patch_surfaces for s in ss])
         # Delaunay honours the embedded fault; HXT (10) conforms too but was 5x slower on
@@ -157,15 +158,16 @@ def _mesh_linear_here(cfg: Config, patches: FaultPatches, verbose: bool, step=la
 
 
 def mesh_linear(cfg: Config, patches: FaultPatches, step=lambda name: None, verbose: bool = False,
-                isolated: bool = True) -> LinearMesh:
-    """Build the CAD model, mesh it with linear tets and return the arrays.
+                isolated: bool = True, embedded: list[FaultPatches] = ()) -> LinearMesh:
+    """Build the CAD model, mesh it with linear tets and return the arrays. `embedded`: patch sets
+    the mesh must follow without being fault (plate-layer bottoms, mesh/platesurfaces.py).
 
     `step(name)` is called before each stage (for progress display). With `isolated`, gmsh runs
     in a child process (isolate.py) so that a crash inside it becomes a CrustgfError.
     """
     check_edges_do_not_cross(patches)
     if not isolated:
-        return _mesh_linear_here(cfg, patches, verbose, step=step)
+        return _mesh_linear_here(cfg, patches, verbose, embedded, step=step)
     # the child needs the patch geometry only, not the callables (closures do not pickle)
-    plain = dataclasses.replace(patches, normal_at=None, depth_at=None)
-    return call_isolated(_mesh_linear_here, cfg, plain, verbose, step=step)
+    plain = [dataclasses.replace(p, normal_at=None, depth_at=None) for p in [patches, *embedded]]
+    return call_isolated(_mesh_linear_here, cfg, plain[0], verbose, plain[1:], step=step)

@@ -1,0 +1,125 @@
+"""Plate-layer bottoms as meshed surfaces (SPEC section 5: "Plate layers' boundaries are meshed
+surfaces, not a per-element choice").
+
+Plate layer k holds the points whose distance below the plate interface lies in [T_{k-1}, T_k)
+(geometry/plate.py: vertical distance times cos(dip) at the point's (x, y)). The surface
+distance_below = T_k is, at each (x, y), the interface depth plus T_k sqrt(1 + |grad depth|^2):
+this module builds copies of the fault's patches moved vertically down by exactly that at every
+corner and edge point (same topology, planar patches stay planar on a planar interface). They go
+into the CAD model like the fault pieces (cut by the flat interface planes, cut at the surface,
+glued with the layer slabs) but as plain embedded surfaces: no split nodes, no subfaults, not in
+the fault's triangles. So no element straddles a plate-layer bottom where the copies reach, and
+the per-centroid rule of materials.assign_materials classifies those elements exactly.
+
+Where the copies reach:
+- a planar interface (rectangle fault) without a [surface]: the offset plane itself, over the
+  whole domain (or its far-field core) less a margin, as one polygon (`plane_apron`);
+- otherwise (a grid fault, or any fault under a [surface]): the fault's footprint (its patches'
+  map outline); beyond it elements still take their plate layer by centroid (a staircase of one
+  element row). Copies (or parts of them) outside the box are left out, parts above the free
+  surface are cut off in the CAD model.
+The plate layers' top (the interface) is the fault over its footprint; beyond it it is not
+meshed (staircase), as before.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from crustgf.geometry.patches import FaultPatches
+from crustgf.geometry.plate import PlaneInterface, interface_surface
+
+
+def bottom_distances(cfg) -> list[float]:
+    """Cumulative thicknesses T_k (m) of the plate-layer bottoms that lie at a finite distance."""
+    tops = np.cumsum([float(layer.bottom) for layer in cfg.plate_layers])
+    return [float(t) for t in tops if math.isfinite(t)]
+
+
+def offset_points(points: np.ndarray, surface, distance: float) -> np.ndarray:
+    """Points (n, 3) moved vertically to `distance` (m) below the interface at their (x, y)."""
+    p = np.array(points, dtype=float)
+    gx, gy = surface.gradient(p[:, 0], p[:, 1])
+    p[:, 2] = -(surface.depth(p[:, 0], p[:, 1]) + distance * np.sqrt(1.0 + gx**2 + gy**2))
+    return p
+
+
+def offset_patches(patches: FaultPatches, surface, distance: float) -> FaultPatches:
+    """The patches copied onto the surface at `distance` below the interface (module doc)."""
+    corners = offset_points(patches.corners, surface, distance)
+    edges = [offset_points(e, surface, distance) for e in patches.edge_points]
+    for e, (a, b) in zip(edges, patches.edge_ends):  # ends exactly on the shared corners
+        e[0], e[-1] = corners[a], corners[b]
+    planar = patches.planar and isinstance(surface, PlaneInterface)
+    return dataclasses.replace(patches, corners=corners, edge_points=edges, planar=planar,
+                               normal_at=None, depth_at=None)
+
+
+def _clip(poly: np.ndarray, a: np.ndarray, b: float) -> np.ndarray:
+    """The part of a convex polygon (k, 2) where a . p <= b (Sutherland-Hodgman, one half-plane)."""
+    out = []
+    for p, q in zip(poly, np.roll(poly, -1, axis=0)):
+        fp, fq = a @ p - b, a @ q - b
+        if fp <= 0.0:
+            out.append(p)
+        if fp * fq < 0.0:
+            out.append(p + fp / (fp - fq) * (q - p))
+    return np.array(out).reshape(-1, 2)
+
+
+def plane_apron(cfg, plane: PlaneInterface, distance: float, margin: float) -> FaultPatches | None:
+    """The plane at `distance` below a planar interface, within the box (or its far-field core)
+    less `margin` on every side and between depths margin and domain.depth - margin: one planar
+    polygon patch; None when nothing of it is inside."""
+    d = cfg.domain
+    x0, x1, y0, y1 = (*d.x, *d.y) if getattr(d, "core", None) is None else d.core[:4]
+    poly = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], float) + margin * np.array(
+        [[1, 1], [-1, 1], [-1, -1], [1, -1]])
+    # depth(x, y) = c + s . (x, y), linear in map view: clip to margin <= depth <= depth - margin
+    s = np.asarray(plane.slope, float)
+    c = plane.depth0 - s @ plane.origin + distance * math.sqrt(1.0 + s @ s)
+    poly = _clip(_clip(poly, -s, c), s, d.depth - margin - c)
+    if len(poly) < 3 or abs(np.cross(poly[1] - poly[0], poly[2] - poly[0])) < margin**2:
+        return None
+    n = len(poly)
+    corners = np.column_stack([poly, -(c + poly @ s)])
+    ends = np.array([(k, (k + 1) % n) for k in range(n)], dtype=np.int64)
+    return FaultPatches(corners=corners, edge_ends=ends, edge_points=[corners[[a, b]] for a, b in ends],
+                        patches=np.arange(n, dtype=np.int64)[None, :], planar=True, normal_at=None)
+
+
+def _inside_box(cfg, patches: FaultPatches) -> FaultPatches | None:
+    """The patches lying wholly inside the box (sides and bottom; the top is cut in the CAD
+    model), renumbered; None if none."""
+    from crustgf.mesh.warp import drop_patches
+
+    d = cfg.domain
+    tol = 1e-6 * max(d.x[1] - d.x[0], d.y[1] - d.y[0], d.depth)
+    inside = []
+    for e in patches.edge_points:
+        ok = ((e[:, 0] > d.x[0] + tol) & (e[:, 0] < d.x[1] - tol) & (e[:, 1] > d.y[0] + tol)
+              & (e[:, 1] < d.y[1] - tol) & (e[:, 2] > -d.depth + tol))
+        inside.append(bool(ok.all()))
+    inside = np.array(inside)
+    keep = np.array([inside[loop].all() for loop in patches.patches])
+    if not keep.any():
+        return None
+    return patches if keep.all() else drop_patches(patches, keep)
+
+
+def plate_bottom_patches(cfg, patches: FaultPatches) -> list[FaultPatches]:
+    """The plate-layer bottoms of a config as patch sets, in the true frame (module doc)."""
+    if not getattr(cfg, "plate_layers", None):
+        return []
+    surface = interface_surface(cfg)
+    apron = isinstance(surface, PlaneInterface) and getattr(cfg, "surface", None) is None
+    margin = max(cfg.mesh.size_fault, 0.01 * max(cfg.domain.x[1] - cfg.domain.x[0], cfg.domain.depth))
+    out = []
+    for t in bottom_distances(cfg):
+        p = plane_apron(cfg, surface, t, margin) if apron else _inside_box(cfg, offset_patches(patches, surface, t))
+        if p is not None:
+            out.append(p)
+    return out
