@@ -82,7 +82,7 @@ def plane_apron(cfg, plane: PlaneInterface, distance: float, margin: float) -> F
     s = np.asarray(plane.slope, float)
     c = plane.depth0 - s @ plane.origin + distance * math.sqrt(1.0 + s @ s)
     poly = _clip(_clip(poly, -s, c), s, d.depth - margin - c)
-    if len(poly) < 3 or abs(np.cross(poly[1] - poly[0], poly[2] - poly[0])) < margin**2:
+    if len(poly) < 3 or np.ptp(poly, axis=0).min() < margin:
         return None
     n = len(poly)
     corners = np.column_stack([poly, -(c + poly @ s)])
