@@ -213,3 +213,13 @@ def test_plate_physics_fine(tmp_path, monkeypatch):
     print(f"horizontal fault over a stiff plate layer, size_fault 1 km ({ndof} DOF): error vs EDGRN "
           f"meshed {meshed:.4f}, per centroid {centroid:.4f}, flat layers {imprinted:.4f}, homogeneous {uniform:.4f}")
     assert meshed < 0.03 and meshed <= 1.15 * imprinted + 0.002
+
+
+def test_a_horizontal_plate_bottom_on_a_flat_interface_is_that_interface():
+    """A horizontal plate bottom within a margin of a flat interface is not added again (the mesh
+    conforms to the interface plane already; two coincident planes would break the CAD model)."""
+    fault = RectangleFault((0.0, 0.0, 4 * KM), 0.0, 0.0, 10 * KM, 10 * KM, (2, 1))
+    cfg = _config(fault, [Layer("a", 2 * KM, VP, VS, RHO), Layer("b", 3 * KM, VP, VS, RHO)], 60, 60, 2, 15)
+    cfg.layers = [Layer("upper", 9 * KM, VP, VS, RHO), Layer("lower", 60 * KM, VP, VS, RHO)]
+    bottoms = plate_bottom_patches(cfg, build.fault_patches(cfg))
+    assert len(bottoms) == 1 and np.allclose(bottoms[0].corners[:, 2], -6 * KM)

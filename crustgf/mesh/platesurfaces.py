@@ -119,7 +119,19 @@ def plate_bottom_patches(cfg, patches: FaultPatches) -> list[FaultPatches]:
     margin = max(cfg.mesh.size_fault, 0.01 * max(cfg.domain.x[1] - cfg.domain.x[0], cfg.domain.depth))
     out = []
     for t in bottom_distances(cfg):
+        if apron and _on_flat_interface(cfg, surface, t, margin):
+            continue  # the interface plane is that bottom already (the mesh conforms to it)
         p = plane_apron(cfg, surface, t, margin) if apron else _inside_box(cfg, offset_patches(patches, surface, t))
         if p is not None:
             out.append(p)
     return out
+
+
+def _on_flat_interface(cfg, plane: PlaneInterface, distance: float, margin: float) -> bool:
+    """Whether the bottom at `distance` below a horizontal interface lies within `margin` of a flat
+    interface plane (two coincident CAD planes would break the glue fragment)."""
+    from crustgf.mesh.cad import interface_depths
+
+    if np.any(np.asarray(plane.slope) != 0.0):
+        return False
+    return any(abs(plane.depth0 + distance - z) < margin for z in interface_depths(cfg))
