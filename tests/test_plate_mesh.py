@@ -57,11 +57,23 @@ def test_offset_copies_lie_at_the_plate_layer_bottom():
     surface = interface_surface(cfg)
     patches = build.fault_patches(cfg)
     copies = plate_bottom_patches(cfg, patches)
-    assert len(copies) == 1  # the last plate layer reaches the bottom: no surface for it
+    assert len(copies) == 2  # the 7 km bottom (the last layer reaches the box bottom), the top beyond the fault
+    top = copies[1]  # the interface continued down dip: it starts on the fault's bottom edge
+    assert np.allclose(distance_below(top.corners, surface), 0.0, atol=1e-6)
+    ns = patches.grid_index[:, 0].max() + 1
+    fault_bottom = np.vstack([patches.edge_points[e] for e in patches.patches[-ns:, 2]])
+    top_top = np.vstack([top.edge_points[e] for e in top.patches[:, 0]])
+    assert top.n_patches == ns and np.allclose(np.sort(top_top, axis=0), np.sort(fault_bottom, axis=0), atol=1e-6)
     c = copies[0]
-    assert np.array_equal(c.patches, patches.patches) and np.array_equal(c.edge_ends, patches.edge_ends)
+    n = patches.n_patches
+    assert np.array_equal(c.patches[:n], patches.patches)  # the fault's own patches, same edges
+    assert np.array_equal(c.edge_ends[:len(patches.edge_ends)], patches.edge_ends)
+    assert c.n_patches == n + ns  # and one row continuing down dip
     for p in [c.corners, *c.edge_points]:
         assert np.allclose(distance_below(p, surface), 7 * KM, atol=1e-6)
+    # the new row goes down dip: its far corners are deeper than the fault's bottom corners
+    for top, _, bottom, _ in c.patches[n:]:
+        assert c.edge_points[bottom][:, 2].mean() < c.edge_points[top][:, 2].mean() - 1 * KM
     assert np.allclose(offset_patches(patches, surface, 0.0).corners, patches.corners, atol=1e-6)
 
 
@@ -120,18 +132,21 @@ def test_no_element_straddles_a_planar_plate_bottom(dipping, monkeypatch):
 
 
 def test_no_element_straddles_a_curved_plate_bottom_over_the_footprint(monkeypatch):
-    """Curved interface (grid fault): the bottom is the fault's patches moved down; over the fault's
-    footprint no element straddles it by more than 10 m (the B-spline fillings and the flat
-    triangles follow the exact offset surface to a few metres), where the per-centroid assignment
-    had elements straddling it by hundreds of metres."""
+    """Curved interface (grid fault): the bottom is the fault's patches moved down, plus a row
+    continuing down dip; over their footprint no element straddles it by more than 10 m (the
+    B-spline fillings and the flat triangles follow the exact offset surface to a few metres), where
+    the per-centroid assignment had elements straddling it by hundreds of metres. Down dip of the
+    fault the plate's top (the interface continued) is meshed as well."""
     pts = scattered_points(curved_depth, (-100 * KM, 100 * KM), (-20 * KM, 120 * KM), 4 * KM)
     outline = np.column_stack(map_point(np.array([-30, 30, 30, -30]) * KM, np.array([0, 0, 80, 80]) * KM))
     fault = GridFault(pts, outline, (6 * KM, 20 * KM), 10 * KM, "synthetic")
     cfg = _config(fault, [Layer("oc", 6 * KM, 1.1 * VP, 1.1 * VS, RHO)], 120, 100, 3, 30)
     s = interface_surface(cfg)
-    rings = patch_rings(build.fault_patches(cfg))
+    rings = patch_rings(plate_bottom_patches(cfg, build.fault_patches(cfg))[0])  # with the down-dip row
 
-    def in_footprint(model):
+    fault_row = build.fault_patches(cfg).grid_index[:, 0].max() + 1  # patches along strike
+
+    def in_footprint(model, rings=rings):
         v = model.nodes[model.cells[:, :4]]
         inside = np.zeros(v.shape[:2], bool)
         for r in rings:
@@ -142,6 +157,9 @@ def test_no_element_straddles_a_curved_plate_bottom_over_the_footprint(monkeypat
     foot = in_footprint(model)
     assert foot.sum() > 500
     assert not (_straddling(model, s, 6 * KM, 10.0) & foot).any()
+    # beyond the fault's bottom edge the plate's top (the interface) is meshed too
+    below = in_footprint(model, rings[-fault_row:])
+    assert below.sum() > 100 and not (_straddling(model, s, 0.0, 10.0) & below).any()
     _per_centroid(monkeypatch)
     old = build_model(cfg, progress=False)
     n_old = int((_straddling(old, s, 6 * KM, 200.0) & in_footprint(old)).sum())

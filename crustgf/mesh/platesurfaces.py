@@ -32,6 +32,8 @@ import numpy as np
 from crustgf.geometry.patches import FaultPatches
 from crustgf.geometry.plate import PlaneInterface, interface_surface
 
+DOWN_DIP_ROWS = 1.0  # the plate bottoms continue this many subfault sizes down dip beyond the fault
+
 
 def bottom_distances(cfg) -> list[float]:
     """Cumulative thicknesses T_k (m) of the plate-layer bottoms that lie at a finite distance."""
@@ -91,6 +93,55 @@ def plane_apron(cfg, plane: PlaneInterface, distance: float, margin: float) -> F
                         patches=np.arange(n, dtype=np.int64)[None, :], planar=True, normal_at=None)
 
 
+def _down_dip_line(surface, start: np.ndarray, length: float, k: int) -> np.ndarray:
+    """(k + 1, 2) map points of the path of steepest descent of the interface from `start`, `length`
+    long along the interface (m): the slab continued down dip."""
+    p = np.empty((k + 1, 2))
+    p[0] = start
+    for i in range(k):
+        gx, gy = surface.gradient(p[i, :1], p[i, 1:])
+        g = np.array([gx[0], gy[0]])
+        slope = float(np.hypot(*g))
+        step = length / k / np.sqrt(1.0 + slope**2)  # map step for an interface step of length / k
+        p[i + 1] = p[i] + step * (g / slope if slope > 0.0 else np.zeros(2))
+    return p
+
+
+def extend_down_dip(patches: FaultPatches, surface, length: float, k: int = 16) -> FaultPatches:
+    """A grid fault's patches plus one row below its bottom row, `length` (m) down dip along the
+    interface (steepest descent from each bottom corner), sharing the bottom edges: the plate
+    below the fault's footprint continues into the mantle. z of the new points is left at the
+    interface; offset_patches sets it. Patches without a grid index are returned as they are."""
+    if patches.grid_index is None or len(patches.patches) == 0:
+        return patches
+    bottom = patches.patches[patches.grid_index[:, 1] == patches.grid_index[:, 1].max()]
+    order = np.argsort(patches.grid_index[patches.grid_index[:, 1] == patches.grid_index[:, 1].max(), 0])
+    strike_edges = bottom[order, 2]  # loop: top, end, bottom, start (geometry/grid.py)
+    chain = [int(patches.edge_ends[strike_edges[0], 0])] + [int(patches.edge_ends[e, 1]) for e in strike_edges]
+    corners, edges, ends = list(patches.corners), list(patches.edge_points), list(map(tuple, patches.edge_ends))
+    new_corner, dip_edge = {}, {}
+    for c in chain:
+        line = _down_dip_line(surface, patches.corners[c, :2], length, k)
+        pts = np.column_stack([line, -surface.depth(line[:, 0], line[:, 1])])
+        new_corner[c] = len(corners)
+        corners.append(pts[-1])
+        dip_edge[c] = len(edges)
+        edges.append(pts)
+        ends.append((c, new_corner[c]))
+    loops = []
+    for e, a, b in zip(strike_edges, chain[:-1], chain[1:]):
+        t = np.linspace(0.0, 1.0, k + 1)[:, None]
+        xy = corners[new_corner[a]][:2] + t * (corners[new_corner[b]][:2] - corners[new_corner[a]][:2])
+        edges.append(np.column_stack([xy, -surface.depth(xy[:, 0], xy[:, 1])]))
+        ends.append((new_corner[a], new_corner[b]))
+        loops.append([e, dip_edge[b], len(edges) - 1, dip_edge[a]])
+    n = patches.grid_index[:, 1].max() + 1
+    grid = np.vstack([patches.grid_index, [[i, n] for i in range(len(loops))]])
+    return dataclasses.replace(patches, corners=np.array(corners), edge_ends=np.array(ends, dtype=np.int64),
+                               edge_points=edges, patches=np.vstack([patches.patches, loops]).astype(np.int64),
+                               planar=False, grid_index=grid)
+
+
 def _inside_box(cfg, patches: FaultPatches) -> FaultPatches | None:
     """The patches lying wholly inside the box (sides and bottom; the top is cut in the CAD
     model), renumbered; None if none."""
@@ -117,13 +168,21 @@ def plate_bottom_patches(cfg, patches: FaultPatches) -> list[FaultPatches]:
     surface = interface_surface(cfg)
     apron = isinstance(surface, PlaneInterface) and getattr(cfg, "surface", None) is None
     margin = max(cfg.mesh.size_fault, 0.01 * max(cfg.domain.x[1] - cfg.domain.x[0], cfg.domain.depth))
+    extended = patches if apron else _extended(cfg, patches, surface)
     out = []
     for t in bottom_distances(cfg):
         if apron and _on_flat_interface(cfg, surface, t, margin):
             continue  # the interface plane is that bottom already (the mesh conforms to it)
-        p = plane_apron(cfg, surface, t, margin) if apron else _inside_box(cfg, offset_patches(patches, surface, t))
+        p = plane_apron(cfg, surface, t, margin) if apron else _inside_box(cfg, offset_patches(extended, surface, t))
         if p is not None:
             out.append(p)
+    if extended is not patches:  # the plate's top (the interface) continues down dip beyond the fault too
+        from crustgf.mesh.warp import drop_patches
+
+        beyond = np.arange(extended.n_patches) >= patches.n_patches
+        top = _inside_box(cfg, offset_patches(drop_patches(extended, beyond), surface, 0.0))
+        if top is not None:
+            out.append(top)
     return out
 
 
@@ -135,3 +194,20 @@ def _on_flat_interface(cfg, plane: PlaneInterface, distance: float, margin: floa
     if np.any(np.asarray(plane.slope) != 0.0):
         return False
     return any(abs(plane.depth0 + distance - z) < margin for z in interface_depths(cfg))
+
+
+def _extended(cfg, patches: FaultPatches, surface) -> FaultPatches:
+    """The fault's patches with a row DOWN_DIP_ROWS subfault sizes wide below them (extend_down_dip);
+    the patches alone if that row's edges would cross in map view."""
+    from crustgf.core.errors import CrustgfError
+    from crustgf.mesh.patchcheck import check_edges_do_not_cross
+
+    size = getattr(cfg.fault, "subfault_size", None)
+    if size is None:
+        return patches
+    ext = extend_down_dip(patches, surface, DOWN_DIP_ROWS * float(size))
+    try:
+        check_edges_do_not_cross(ext)
+    except CrustgfError:
+        return patches
+    return ext
