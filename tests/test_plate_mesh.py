@@ -241,3 +241,43 @@ def test_a_horizontal_plate_bottom_on_a_flat_interface_is_that_interface():
     cfg.layers = [Layer("upper", 9 * KM, VP, VS, RHO), Layer("lower", 60 * KM, VP, VS, RHO)]
     bottoms = plate_bottom_patches(cfg, build.fault_patches(cfg))
     assert len(bottoms) == 1 and np.allclose(bottoms[0].corners[:, 2], -6 * KM)
+
+
+@pytest.mark.slow
+def test_plate_surfaces_leave_a_grid_faults_slip_alone(monkeypatch):
+    """A planar grid fault (20 degrees) in a homogeneous half-space with a 5 km plate layer of the
+    same rock: the meshed plate surfaces (the bottom, and the interface continued from the fault's
+    buried bottom edge) are not fault, so the GFs are still the half-space's (cutde on the mesh's
+    own fault triangles), as close as without those surfaces (the rest is the discretisation of this
+    coarse model, largest for the top row's dip slip). (The rectangle fault's case is
+    test_reference_tier.test_plate_layers.)"""
+    from test_grid_fault import plane_depth, strike_rectangle
+    from test_reference_tier import _cutde_on_triangles
+
+    from crustgf.greens.operator import GreenSolver
+
+    pts = scattered_points(plane_depth, (-80 * KM, 80 * KM), (-10 * KM, 130 * KM), 4 * KM)
+    fault = GridFault(pts, strike_rectangle(-12 * KM, 12 * KM, -20 * KM, 200 * KM), (6 * KM, 14 * KM), 12 * KM,
+                      "plane")
+    x = np.linspace(-40e3, 40e3, 7)
+    X, Y = np.meshgrid(x, x)
+    stations = np.column_stack([X.ravel(), Y.ravel(), np.zeros(X.size)])
+    cfg = _config(fault, [Layer("slab", 5 * KM, VP, VS, RHO)], 150, 150, 1.5, 30, order=2, stations=stations)
+    assert len(plate_bottom_patches(cfg, build.fault_patches(cfg))) == 2  # bottom, interface beyond
+    nu = (VP**2 - 2 * VS**2) / (2 * (VP**2 - VS**2))
+
+    def errors():
+        model = build_model(cfg, progress=False)
+        jobs = np.array([[s, c] for s in range(model.n_subfaults) for c in range(2)])
+        fe = GreenSolver(model, method="auto").solve(jobs).displacement.reshape(len(stations), 3, -1, 2)
+        ref = _cutde_on_triangles(model, stations, nu=nu)
+        per = np.linalg.norm(fe - ref, axis=(0, 1)) / np.linalg.norm(ref, axis=(0, 1))
+        return per, np.linalg.norm((fe - ref).sum(axis=2)) / np.linalg.norm(ref.sum(axis=2)), model.n_dof
+
+    per, whole, ndof = errors()
+    _per_centroid(monkeypatch)
+    per0, whole0, ndof0 = errors()
+    print(f"grid fault vs cutde: with plate surfaces ({ndof} DOF) per subfault max {per.max():.4f}, whole {whole:.4f}; "
+          f"without ({ndof0} DOF) {per0.max():.4f}, {whole0:.4f}")
+    assert whole < 0.04 and per.max() < 0.1, (whole, per)
+    assert np.abs(per - per0).max() < 0.01 and whole < whole0 + 0.005
