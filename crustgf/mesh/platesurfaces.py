@@ -13,13 +13,18 @@ the per-centroid rule of materials.assign_materials classifies those elements ex
 
 Where the copies reach:
 - a planar interface (rectangle fault) without a [surface]: the offset plane itself, over the
-  whole domain (or its far-field core) less a margin, as one polygon (`plane_apron`);
-- otherwise (a grid fault, or any fault under a [surface]): the fault's footprint (its patches'
-  map outline); beyond it elements still take their plate layer by centroid (a staircase of one
-  element row). Copies (or parts of them) outside the box are left out, parts above the free
-  surface are cut off in the CAD model.
-The plate layers' top (the interface) is the fault over its footprint; beyond it it is not
-meshed (staircase), as before.
+  whole domain (or its far-field core) less a margin at the sides, up to the free surface, as one
+  polygon (`plane_apron`); a horizontal one on a flat interface plane is that plane already;
+- a grid fault: the fault's footprint plus one more row of patches, one subfault size wide, down
+  dip beyond the fault's buried bottom edge (the slab continues into the mantle;
+  `extend_down_dip`); on that row the plate's top (the interface itself) is meshed too, sharing
+  the fault's bottom edge;
+- a rectangle fault under a [surface]: the fault's footprint.
+Beyond those, elements still take their plate layer by centroid (a staircase of one element row):
+up dip of the trench, along strike beyond the fault's ends, further down dip, and the plate's top
+beyond the fault except on that row. Copies (or parts of them) outside the box are left out,
+parts above the free surface are cut off in the CAD model. Under a [surface] the copies go
+through the same inverse warp as the fault (mesh/warp.py).
 """
 
 from __future__ import annotations
