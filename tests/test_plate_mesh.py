@@ -281,3 +281,25 @@ def test_plate_surfaces_leave_a_grid_faults_slip_alone(monkeypatch):
           f"without ({ndof0} DOF) {per0.max():.4f}, {whole0:.4f}")
     assert whole < 0.04 and per.max() < 0.1, (whole, per)
     assert np.abs(per - per0).max() < 0.01 and whole < whole0 + 0.005
+
+
+def test_a_plate_surface_gmsh_cannot_mesh_falls_back_to_the_centroid_rule(dipping, monkeypatch, capsys):
+    """Should gmsh fail with the plate surfaces, the model is meshed without them (one warning line)
+    rather than not at all: the plate layers then follow the per-centroid rule."""
+    from crustgf.core.errors import CrustgfError
+    from crustgf.mesh import gmsh_build
+
+    real = gmsh_build.mesh_linear
+
+    def failing(cfg, patches, embedded=(), **kwargs):
+        if embedded:
+            raise CrustgfError("mesh: gmsh failed in the volume mesh stage (PLC Error: two facets intersect)")
+        return real(cfg, patches, **kwargs)
+
+    monkeypatch.setattr(gmsh_build, "mesh_linear", failing)
+    model = build_model(dipping, progress=False)
+    err = capsys.readouterr().err
+    assert err.count("Warning: plate_layers:") == 1 and "by centroid" in err
+    s = interface_surface(dipping)
+    assert _straddling(model, s, 4 * KM, 1.0).sum() > 100  # the staircase is back
+    assert np.count_nonzero(model.cell_material == 2) > 100

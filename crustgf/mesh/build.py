@@ -10,10 +10,9 @@ from crustgf.core.errors import CrustgfError
 from crustgf.geometry.patches import FaultPatches
 from crustgf.mesh import nodesets, quadratic, quality
 from crustgf.mesh.conformity import check_fault_embedded
-from crustgf.mesh.gmsh_build import mesh_linear
 from crustgf.mesh.materials import assign_materials, layer_table
 from crustgf.mesh.model import Model
-from crustgf.mesh.platesurfaces import plate_bottom_patches
+from crustgf.mesh.platesurfaces import mesh_linear_with_plate, plate_bottom_patches
 from crustgf.mesh.progress import Steps
 from crustgf.mesh.subfaults import subfault_table
 
@@ -121,7 +120,7 @@ def build_model(cfg: Config, progress: bool = True, verbose: bool = False) -> Mo
         patches = corners_at_surface(patches, ref_patches, warp)
         plate = [reference_patches(p, warp, snap=tol) for p in plate]
     with Steps(progress) as step:
-        lin = mesh_linear(cfg, ref_patches, step=step, verbose=verbose, embedded=plate)
+        lin = mesh_linear_with_plate(cfg, ref_patches, plate, step=step, verbose=verbose)
         step("elements")
         ref = lin.nodes
         true = ref if warp is None else warp.forward(ref)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 
 import numpy as np
 
@@ -216,3 +217,24 @@ def _extended(cfg, patches: FaultPatches, surface) -> FaultPatches:
     except CrustgfError:
         return patches
     return ext
+
+
+def mesh_linear_with_plate(cfg, patches: FaultPatches, plate: list[FaultPatches], **kwargs):
+    """gmsh_build.mesh_linear with the plate surfaces embedded. Should gmsh fail with them (a plate
+    surface crossing a flat interface at a grazing angle can make facets intersect), the model is
+    meshed once more without them, with a warning: the plate layers then take the per-centroid
+    rule, as before they were meshed."""
+    from crustgf.core.errors import CrustgfError
+    from crustgf.mesh.gmsh_build import mesh_linear
+
+    if not plate:
+        return mesh_linear(cfg, patches, **kwargs)
+    try:
+        return mesh_linear(cfg, patches, embedded=plate, **kwargs)
+    except CrustgfError as exc:
+        if "gmsh failed" not in str(exc):
+            raise
+        print(f"Warning: plate_layers: meshing the plate-layer surfaces failed ({exc}); meshed without them, "
+              "elements take their plate layer by centroid", file=sys.stderr)
+        return mesh_linear(cfg, patches, **kwargs)
+
