@@ -299,7 +299,28 @@ def test_a_plate_surface_gmsh_cannot_mesh_falls_back_to_the_centroid_rule(dippin
     monkeypatch.setattr(gmsh_build, "mesh_linear", failing)
     model = build_model(dipping, progress=False)
     err = capsys.readouterr().err
-    assert err.count("Warning: plate_layers:") == 1 and "by centroid" in err
+    assert err.count("Warning: plate_layers:") == 1 and "by centroid" in err  # (no patch crosses a flat plane)
     s = interface_surface(dipping)
     assert _straddling(model, s, 4 * KM, 1.0).sum() > 100  # the staircase is back
     assert np.count_nonzero(model.cell_material == 2) > 100
+
+
+def test_the_partial_fallback_leaves_out_exactly_the_patches_that_cross_a_flat_interface():
+    """The middle fallback of mesh_linear_with_plate: copies without the patches that cross a flat
+    interface plane; every kept patch lies on one side of every plane, every dropped one crosses."""
+    from crustgf.mesh.platesurfaces import _without_crossings
+
+    pts = scattered_points(curved_depth, (-100 * KM, 100 * KM), (-20 * KM, 120 * KM), 4 * KM)
+    fault = GridFault(pts, None, (6 * KM, 20 * KM), 10 * KM, "synthetic")
+    cfg = _config(fault, [Layer("oc", 7 * KM, VP, VS, RHO)], 300, 150, 3, 30)
+    cfg.layers = [Layer("crust", 20 * KM, VP, VS, RHO), Layer("mantle", 150 * KM, VP, VS, RHO)]
+    full = plate_bottom_patches(cfg, build.fault_patches(cfg))
+    kept = _without_crossings(cfg, full)
+
+    def ranges(p):
+        return [np.concatenate([p.edge_points[e][:, 2] for e in loop]) for loop in p.patches]
+
+    n_full, n_kept = sum(p.n_patches for p in full), sum(p.n_patches for p in kept)
+    n_cross = sum(int(z.min() < -20 * KM < z.max()) for p in full for z in ranges(p))
+    assert 0 < n_cross < n_full and n_kept == n_full - n_cross
+    assert all(not (z.min() < -20 * KM < z.max()) for p in kept for z in ranges(p))

@@ -219,22 +219,41 @@ def _extended(cfg, patches: FaultPatches, surface) -> FaultPatches:
     return ext
 
 
+def _without_crossings(cfg, plate: list[FaultPatches]) -> list[FaultPatches]:
+    """The plate surfaces without the patches that cross a flat interface plane (reference frame)."""
+    from crustgf.mesh.cad import interface_depths
+    from crustgf.mesh.warp import drop_patches
+
+    depths = np.array(interface_depths(cfg))
+    out = []
+    for p in plate:
+        z = [np.concatenate([p.edge_points[e][:, 2] for e in loop]) for loop in p.patches]
+        keep = np.array([not ((zz.min() < -depths) & (-depths < zz.max())).any() for zz in z])
+        if keep.any():
+            out.append(p if keep.all() else drop_patches(p, keep))
+    return out
+
+
 def mesh_linear_with_plate(cfg, patches: FaultPatches, plate: list[FaultPatches], **kwargs):
-    """gmsh_build.mesh_linear with the plate surfaces embedded. Should gmsh fail with them (a plate
-    surface crossing a flat interface at a grazing angle can make facets intersect), the model is
-    meshed once more without them, with a warning: the plate layers then take the per-centroid
-    rule, as before they were meshed."""
+    """gmsh_build.mesh_linear with the plate surfaces embedded. Should gmsh fail with them (seen
+    where they cross a flat interface plane at the shallow dips of a subduction zone: "facets
+    intersect"), the model is meshed again without the patches that cross a flat interface, and
+    if that fails too, without plate surfaces at all; each fallback with a warning line. Where a
+    surface is left out, elements take their plate layer by centroid, as before."""
     from crustgf.core.errors import CrustgfError
     from crustgf.mesh.gmsh_build import mesh_linear
 
-    if not plate:
-        return mesh_linear(cfg, patches, **kwargs)
-    try:
-        return mesh_linear(cfg, patches, embedded=plate, **kwargs)
-    except CrustgfError as exc:
-        if "gmsh failed" not in str(exc):
-            raise
-        print(f"Warning: plate_layers: meshing the plate-layer surfaces failed ({exc}); meshed without them, "
-              "elements take their plate layer by centroid", file=sys.stderr)
-        return mesh_linear(cfg, patches, **kwargs)
-
+    tries = [(plate, "")] if plate else []
+    partial = _without_crossings(cfg, plate) if plate else []
+    if partial and sum(p.n_patches for p in partial) < sum(p.n_patches for p in plate):
+        tries.append((partial, "the plate-surface patches that cross a flat interface"))
+    tries.append(([], "the plate-layer surfaces"))
+    for k, (embedded, _) in enumerate(tries):
+        try:
+            return mesh_linear(cfg, patches, embedded=embedded, **kwargs)
+        except CrustgfError as exc:
+            if "gmsh failed" not in str(exc) or k == len(tries) - 1:
+                raise
+            print(f"Warning: plate_layers: gmsh could not mesh with the plate-layer surfaces ({exc}); meshing "
+                  f"again without {tries[k + 1][1]} (elements there take their plate layer by centroid)",
+                  file=sys.stderr)
