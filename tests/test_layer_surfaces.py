@@ -238,3 +238,61 @@ def test_a_fault_grazing_a_wavy_layer_bottom_meshes_and_keeps_the_layer_elsewher
     on = np.abs(z - bottom.elevation(x, y)) < 1.0
     assert (on & (np.abs(y) > 60 * KM)).sum() > 50
     assert (model.cell_material == 0).any() and (model.cell_material == 1).any()
+
+
+def test_crossing_between_the_nodes_of_two_grids_is_found(tmp_path):
+    """Two bilinear bottoms on staggered lattices (nodes at 0, 10, 20 km and 5, 15 km) in order at every
+    node of each grid, but crossing at (10, 5) km, a node of neither (6 km against 5 km there)."""
+    from test_config import write_config
+
+    from crustgf.config.load import load_config
+    from crustgf.core.errors import ConfigError
+
+    cfg = _three_layers({"file": "a.csv"})
+    cfg["layers"][1]["bottom"] = {"file": "b.csv"}
+    a = _depth_csv(lambda x, y: 9.0 if (x, y) == (10, 10) else 3.0, x=[0, 10, 20], y=[0, 10, 20])
+    b = _depth_csv(lambda x, y: 5.0 if y == 5 else 13.5, x=[5, 15], y=[5, 15])
+    with pytest.raises(ConfigError, match=r'layers "sed" and "upper" cross: at \(x, y\) = \(10.000, 5.000\) km'):
+        load_config(write_config(tmp_path, cfg, {"a.csv": a, "b.csv": b}))
+
+
+@pytest.mark.parametrize("dip", [80.0, 90.0])
+def test_steep_faults_through_a_layer_bottom_mesh(dip):
+    """A steep crossing is not grazing: no hole (the raster could miss the narrow band), the plane is
+    imprinted and the fault cut by it, as for a flat interface; a vertical fault (a line in map view)
+    too."""
+    a = np.linspace(-130, 130, 27) * KM
+    bottom = plane(a, 0.002, 0.0, -3 * KM)
+    layers = reference_depths([Layer("sediment", 0.0, 2500.0, 1200.0, 2200.0, surface=bottom),
+                               Layer("crust", 120 * KM, 6000.0, 3464.0, 2700.0)], Surface(constant=0.0))
+    fault = RectangleFault((0.0, 0.0, 1 * KM), 0.0, dip, 10 * KM, 5 * KM, (2, 1))
+    model, _ = model_and_gfs(Surface(constant=0.0), layers, fault, np.array([[20 * KM, 0.0]]), 2.0,
+                             size_max=20.0, solve=False)
+    x, y, z = model.nodes.T
+    assert (np.abs(z - bottom.elevation(x, y)) < 1.0).sum() > 50  # the bottom is meshed
+
+
+def test_the_anchor_lies_below_where_a_basin_pushes_the_levels():
+    """A 1 km sediment with a 9 km basin over a Conrad surface at 15 km and a flat interface at 25 km:
+    in the basin the Conrad level is pushed to 9 + 14 = 23 km, too close to 25 km for the slab above
+    it, so the anchor is the next flat interface (the box bottom) and heights() never fails."""
+    from crustgf.config.schema import Domain
+    from crustgf.mesh.warp import VerticalWarp, top_zone_depth
+
+    a = np.linspace(-60, 60, 13) * KM
+    A, B = np.meshgrid(a, a)
+    sed = Surface(kind="xy", a=a, b=a, values=np.where((np.abs(A) <= 10 * KM) & (np.abs(B) <= 10 * KM), -9 * KM, -KM))
+    conrad = Surface(kind="xy", a=a, b=a, values=np.full(A.shape, -15 * KM))
+    layers = [Layer("sed", 1 * KM, *SOFT, surface=sed), Layer("upper", 15 * KM, *STIFF, surface=conrad),
+              Layer("lower", 25 * KM, *STIFF), Layer("mantle", 60 * KM, *STIFF)]
+
+    class Cfg:
+        pass
+
+    cfg = Cfg()
+    cfg.layers, cfg.surface = layers, None
+    cfg.domain = Domain((-60 * KM, 60 * KM), (-60 * KM, 60 * KM), 60 * KM, None)
+    assert top_zone_depth(cfg) == 60 * KM
+    t = VerticalWarp.for_config(cfg).heights(np.array([0.0, 40 * KM]), np.array([0.0, 0.0]))
+    assert np.allclose(t[1], [0.0, -1 * KM, -15 * KM, -25 * KM, -60 * KM])  # outside the basin: true depths
+    assert np.allclose(t[0, :3], [0.0, -9 * KM, -23 * KM])  # in it: Conrad pushed (the slab keeps 14 km)

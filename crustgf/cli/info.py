@@ -22,8 +22,8 @@ def _layer_lines(model: Model) -> list[str]:
     lines = []
     for i, name in enumerate(t.name):
         kind = t.kind[i] if i < len(t.kind) else "flat"
-        what = "thickness" if kind == "plate" else "bottom"
-        lines.append(f"    {i}: {name:<16s} {kind:5s} {what} {_km(t.bottom[i]):>9s}  vp {t.vp[i] / 1e3:.3f} "
+        what = {"plate": "thickness", "surface": "bottom ~"}.get(kind, "bottom")  # ~: reference depth
+        lines.append(f"    {i}: {name:<16s} {kind:7s} {what:9s} {_km(t.bottom[i]):>9s}  vp {t.vp[i] / 1e3:.3f} "
                      f"vs {t.vs[i] / 1e3:.3f} km/s  rho {t.density[i] / 1e3:.3f} g/cm3  "
                      f"{int(counts[i])} elements")
     return lines

@@ -5,7 +5,8 @@ positive down; the formats of crustgf.geometry.surface.read_grid). Between nodes
 bilinear, outside the grid it keeps the nearest edge value, as for the free surface.
 
 Layers may pinch out (zero thickness: a bottom on the one above, or above the free surface) but
-not cross: every pair of bottoms is compared at every node of every layer grid, and a layer
+not cross: every pair of bottoms (held at the free surface where above it) is compared on the
+overlay of all layer grids inside the domain (_sample_xy), and a layer
 whose bottom lies deeper than a lower layer's anywhere is an error naming both layers and the
 place. A layer with zero thickness everywhere is an error too (it is not in the model at all).
 
@@ -53,12 +54,31 @@ def read_bottom_surface(ck, sec, proj, base, warnings: list[str]) -> Surface | N
     return Surface(kind=grid.kind, a=a, b=b, values=-grid.values * KM, origin=origin, file=str(path))
 
 
-def _nodes_xy(surface: Surface) -> np.ndarray:
-    """(n, 2) local map positions (m) of a grid surface's nodes."""
-    A, B = np.meshgrid(surface.a, surface.b)
-    if surface.kind == "xy":
-        return np.column_stack([A.ravel(), B.ravel()])
-    return np.column_stack(Projection(surface.origin).to_xy(A.ravel(), B.ravel()))
+def _sample_xy(grids: list[Surface], domain) -> np.ndarray:
+    """(n, 2) local map points (m) where bottoms are compared: for the grids of one kind (x/y or
+    lon/lat) every crossing of their axes (two bilinear grids differ bilinearly on the overlay
+    of their lattices, so its extremes are there), plus cell centres across kinds; inside the
+    domain box when it is given (elsewhere nothing is meshed)."""
+    pts = []
+    for kind in ("xy", "lonlat"):
+        group = [g for g in grids if g.kind == kind]
+        if not group:
+            continue
+        a = np.unique(np.concatenate([g.a for g in group]))
+        b = np.unique(np.concatenate([g.b for g in group]))
+        if len(group) < len(grids):  # other kinds too: their cells are not aligned with these
+            a = np.unique(np.concatenate([a, 0.5 * (a[1:] + a[:-1])]))
+            b = np.unique(np.concatenate([b, 0.5 * (b[1:] + b[:-1])]))
+        A, B = (v.ravel() for v in np.meshgrid(a, b))
+        pts.append(np.column_stack([A, B]) if kind == "xy" else
+                   np.column_stack(Projection(group[0].origin).to_xy(A, B)))
+    xy = np.vstack(pts)
+    if domain.x is not None and not (domain.auto[0] or domain.auto[1]):
+        inside = ((xy[:, 0] >= domain.x[0]) & (xy[:, 0] <= domain.x[1])
+                  & (xy[:, 1] >= domain.y[0]) & (xy[:, 1] <= domain.y[1]))
+        corners = np.array([[domain.x[i], domain.y[j]] for i in (0, 1) for j in (0, 1)])
+        xy = np.vstack([xy[inside], corners])  # the corners: grids end inside and hold edge values
+    return xy
 
 
 def _where(surface: Surface | None, x: float, y: float) -> str:
@@ -76,9 +96,12 @@ def check_layer_surfaces(ck, entries, domain, surface=None) -> None:
     grids = [layer.surface for layer in layers if layer.surface is not None]
     if not grids:
         return
-    xy = np.vstack([_nodes_xy(s) for s in grids])
+    xy = _sample_xy(grids, domain)
     lonlat = next((s for s in grids if s.kind == "lonlat"), None)
-    depth = np.array([layer.bottom_depth(xy[:, 0], xy[:, 1]) for layer in layers[:-1]])
+    sea_level = np.zeros(len(xy))
+    surface_depth = sea_level if surface is None else -surface.elevation(xy[:, 0], xy[:, 1])
+    # a bottom above the free surface is the layer's absence there: compared at the surface
+    depth = np.array([np.maximum(layer.bottom_depth(xy[:, 0], xy[:, 1]), surface_depth) for layer in layers[:-1]])
     ok = True
     for i in range(len(depth)):
         for j in range(i + 1, len(depth)):
@@ -92,8 +115,7 @@ def check_layer_surfaces(ck, entries, domain, surface=None) -> None:
                 ok = False
     if not ok:
         return
-    top = -surface.elevation(xy[:, 0], xy[:, 1]) if surface is not None else np.zeros(len(xy))
-    sea_level = np.zeros(len(xy))
+    top = surface_depth
     for i, layer in enumerate(layers[:-1]):
         if (depth[i] - top <= TOUCH).all():
             ck.add(entries[i].path + ".bottom", f"layer {_show(layer.name)} has zero thickness everywhere "
@@ -105,7 +127,7 @@ def check_layer_surfaces(ck, entries, domain, surface=None) -> None:
         ck.add(entries[i].path + ".bottom", f"reaches {depth[i, k] / KM:.3f} km at {_where(lonlat, *xy[k])}, "
                f"not above domain.depth = {_show(bottom / KM)} km")
     if not ck.problems:
-        set_reference_depths(layers, depth, sea_level if surface is None else -surface.elevation(xy[:, 0], xy[:, 1]))
+        set_reference_depths(layers, depth, surface_depth)
 
 
 def set_reference_depths(layers, depth: np.ndarray, surface_depth: np.ndarray) -> None:

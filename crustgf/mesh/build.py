@@ -125,7 +125,15 @@ def build_model(cfg: Config, progress: bool = True, verbose: bool = False) -> Mo
         ref = lin.nodes
         true = ref if warp is None else warp.forward(ref)
         tets = quadratic.orient_tets(ref, lin.tets)
-        quality.check_elements(true, tets)
+        try:
+            quality.check_elements(true, tets)
+        except CrustgfError as exc:
+            if warp is None:
+                raise
+            quality.check_elements(ref, tets)  # raises when gmsh's own mesh is bad: not the warp's doing
+            raise CrustgfError(f"{exc}; the reference mesh is fine, so the vertical warp folded them: a thin "
+                               "layer under steep relief ([surface], layer-bottom surfaces): a smaller "
+                               "mesh.size_max or size_fault, or a smoother surface, helps") from None
         check_fault_embedded(true, tets, lin.fault_tris)
         centroids = true[tets].mean(axis=1)
         materials = assign_materials(cfg, centroids)

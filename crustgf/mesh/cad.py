@@ -146,11 +146,14 @@ def cut_by_planes(surface: int, depths: list[float], margin: float) -> list[int]
 def fault_holes(cfg: Config, patches: FaultPatches) -> dict[float, list[np.ndarray]]:
     """{reference depth: hole polygons} for the planes of layer bottoms given as surfaces (the
     fault is within half an element of them there, mesh/holes.py); flat interfaces get none."""
-    from crustgf.mesh.holes import band_loops
+    from crustgf.mesh.holes import band_loops, covers_crossings
 
     surfaces = {layer.bottom for layer in cfg.layers[:-1] if layer.surface is not None}
     delta = 0.5 * cfg.mesh.size_fault
-    return {z: band_loops(patches, -z, delta) for z in interface_depths(cfg) if z in surfaces}
+    holes = {z: band_loops(patches, -z, delta) for z in interface_depths(cfg) if z in surfaces}
+    # a steep crossing is narrower than the raster and may fall outside: then no hole, the plane is
+    # imprinted and the fault cut by it, as for a flat interface (fine at a steep angle)
+    return {z: loops for z, loops in holes.items() if loops and covers_crossings(patches, -z, loops)}
 
 
 @contextmanager
@@ -184,7 +187,9 @@ def build_geometry(cfg: Config, patches: FaultPatches,
             raise CrustgfError(f"fault: subfault {gone[0]} lies entirely above the free surface ([surface]); "
                                "move the fault down or shorten it up-dip")
     flat = [(2, t) for ps in pieces for t in ps]
-    extra = [t for p in embedded for s in add_fault_surfaces(p) for t in cut_by_planes(s, cuts, margin)]
+    every = interface_depths(cfg) + [0.0] if surface else interface_depths(cfg)  # holed planes too: the
+    extra = [t for p in embedded for s in add_fault_surfaces(p) for t in cut_by_planes(s, every, margin)]  # holes
+    # are around the fault, not around these
     extra = cut_at_surface(extra) if surface else extra
     with _option("Geometry.OCCBooleanGlue", GLUE_SHIFT):
         _, out_map = occ.fragment([(3, v) for v in slabs], flat + [(2, t) for t in extra])

@@ -40,6 +40,7 @@ def band_loops(patches: FaultPatches, level_z: float, delta: float) -> list[np.n
     """Map polygons (k, 2) around where the reference fault is within delta of the plane z = level_z."""
     from scipy.interpolate import LinearNDInterpolator
     from scipy.ndimage import binary_dilation, distance_transform_edt
+    from scipy.spatial import QhullError
 
     pts = np.vstack([patches.corners] + list(patches.edge_points))
     if (pts[:, 2] - level_z).min() > delta or (pts[:, 2] - level_z).max() < -delta:
@@ -49,7 +50,10 @@ def band_loops(patches: FaultPatches, level_z: float, delta: float) -> list[np.n
     gx, gy = np.arange(lo[0], hi[0] + step, step), np.arange(lo[1], hi[1] + step, step)
     X, Y = np.meshgrid(gx, gy)
     _, keep = np.unique(np.round(pts[:, :2], 3), axis=0, return_index=True)
-    z = LinearNDInterpolator(pts[keep, :2], pts[keep, 2])(X, Y)
+    try:
+        z = LinearNDInterpolator(pts[keep, :2], pts[keep, 2])(X, Y)
+    except QhullError:  # a vertical fault: a line in map view, never grazing a horizontal plane
+        return []
     nan = np.isnan(z)
     if nan.all():
         return []
@@ -80,3 +84,18 @@ def _thin(loop: np.ndarray, spacing: float) -> np.ndarray:
     if len(kept) > 1 and np.hypot(*(kept[-1] - kept[0])) < spacing:
         kept.pop()
     return np.array(kept)
+
+
+def covers_crossings(patches: FaultPatches, level_z: float, loops: list[np.ndarray]) -> bool:
+    """Whether every point where a fault edge polyline crosses z = level_z lies inside a hole."""
+    pts = []
+    for e in patches.edge_points:
+        d = e[:, 2] - level_z
+        k = np.flatnonzero(np.sign(d[:-1]) != np.sign(d[1:]))
+        t = d[k] / np.where(d[k] - d[k + 1] == 0.0, 1.0, d[k] - d[k + 1])
+        pts.append(e[k, :2] + t[:, None] * (e[k + 1, :2] - e[k, :2]))
+    pts = np.vstack(pts) if pts else np.empty((0, 2))
+    inside = np.zeros(len(pts), bool)
+    for loop in loops:
+        inside |= inside_polygon(pts[:, 0], pts[:, 1], loop)
+    return bool(inside.all())

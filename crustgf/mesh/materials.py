@@ -15,9 +15,10 @@ from crustgf.mesh.model import LayerTable
 
 
 def layer_table(cfg: Config) -> LayerTable:
-    """LayerTable of cfg.layers (kind 'flat') followed by cfg.plate_layers (kind 'plate'), SI units."""
+    """LayerTable of cfg.layers (kind 'flat', or 'surface' for a bottom given as a surface: `bottom` is
+    then its reference depth) followed by cfg.plate_layers (kind 'plate'), SI units."""
     layers = list(cfg.layers) + list(cfg.plate_layers)
-    kinds = ["flat"] * len(cfg.layers) + ["plate"] * len(cfg.plate_layers)
+    kinds = ["flat" if layer.surface is None else "surface" for layer in cfg.layers] + ["plate"] * len(cfg.plate_layers)
     return LayerTable(
         name=[layer.name for layer in layers],
         bottom=np.array([layer.bottom for layer in layers], dtype=float),
@@ -67,5 +68,9 @@ def assign_materials(cfg: Config, centroids: np.ndarray) -> np.ndarray:
         from crustgf.geometry.plate import interface_surface, plate_layer_of
 
         k = plate_layer_of(centroids, interface_surface(cfg), cfg.plate_layers)
+        core = getattr(cfg.domain, "core", None)
+        if core is not None:  # the far field's huge elements (a sized box) keep their flat layer: a plate
+            x, y = centroids[:, 0], centroids[:, 1]  # layer decided by their centroid there is noise
+            k[(x < core[0]) | (x > core[1]) | (y < core[2]) | (y > core[3])] = -1
         ids = np.where(k >= 0, len(cfg.layers) + k, ids).astype(np.int32)
     return ids

@@ -18,7 +18,8 @@ from crustgf.fem.shapes import TET10_EDGES, TRI6_EDGES  # noqa: F401 (node order
 
 @dataclass
 class LayerTable:
-    """Material table; row i is material id i. `kind` is 'flat' or 'plate' (follows the interface)."""
+    """Material table; row i is material id i. `kind` is 'flat', 'surface' (a bottom given as a
+    surface; `bottom` is its reference depth, mesh/warp.py) or 'plate' (follows the interface)."""
 
     name: list[str]
     bottom: np.ndarray  # m: depth of a flat layer's bottom, thickness of a plate layer

@@ -56,16 +56,31 @@ def _surface_layers(cfg) -> list:
 
 
 def top_zone_depth(cfg) -> float:
-    """r_a (m, positive): the anchor, the shallowest imprinted flat interface below which nothing moves."""
-    deepest = _lowest_surface_depth(cfg)
-    lowest = deepest
-    for layer in _surface_layers(cfg):  # a level goes to its surface or is pushed down to lowest + r
-        deepest = max(deepest, -float(layer.surface.bounds()[0]), lowest + layer.bottom)
-    for layer in cfg.layers[:-1]:
-        if layer.surface is None and layer.bottom * (1.0 - MIN_SQUEEZE) >= deepest \
-                and layer.bottom > max([0.0] + [s.bottom for s in _surface_layers(cfg)]):
-            return float(layer.bottom)
+    """r_a (m, positive): the anchor, the shallowest imprinted flat interface below every layer-bottom
+    surface whose slab above can keep MIN_SQUEEZE of its thickness in every column, else the box
+    bottom. The deepest the level above can go is bounded as heights() pushes it (_deepest)."""
+    by_depth = {layer.bottom: layer for layer in cfg.layers[:-1]}
+    levels = imprinted_depths(cfg)
+    below_surfaces = max([0.0] + [layer.bottom for layer in _surface_layers(cfg)])
+    for r in levels:
+        if by_depth[r].surface is None and r > below_surfaces:
+            above = [q for q in levels if q < r]
+            deepest, last = _deepest(cfg, above, by_depth)
+            if r - deepest >= MIN_SQUEEZE * (r - last):
+                return float(r)
     return float(cfg.domain.depth)
+
+
+def _deepest(cfg, levels: list[float], by_depth: dict) -> tuple[float, float]:
+    """(bound on the true depth of the last of `levels` in any column, its reference depth): each level
+    is at its own depth or pushed to the one above's plus its slab (keep as in heights())."""
+    deepest, previous = _lowest_surface_depth(cfg), 0.0
+    for r in levels:
+        layer = by_depth[r]
+        own = -float(layer.surface.bounds()[0]) if layer.surface is not None else r
+        keep = 1.0 if layer.surface is not None else MIN_SQUEEZE
+        deepest, previous = max(own, deepest + keep * (r - previous)), r
+    return deepest, previous
 
 
 def imprinted_depths(cfg) -> list[float]:
