@@ -116,6 +116,10 @@ def build_model(cfg: Config, progress: bool = True, verbose: bool = False) -> Mo
     if warp is not None:
         from crustgf.mesh.warp import corners_at_surface, reference_patches
 
+        if getattr(cfg.fault, "reach_surface", False) and patches.grid_index is not None:
+            from crustgf.mesh.trench import trench_patches  # the trench as patch edges in the surface
+
+            patches, ref_patches = trench_patches(patches, ref_patches, warp)
         patches, ref_patches = _drop_above(patches, ref_patches, tol)
         patches = corners_at_surface(patches, ref_patches, warp)
         plate = [reference_patches(p, warp, snap=tol) for p in plate]

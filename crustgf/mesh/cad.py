@@ -69,6 +69,13 @@ def cut_at_surface(pieces: list[int]) -> list[int]:
     return keep
 
 
+def _ends_at_trench(patches: FaultPatches, loop) -> bool:
+    """The patch lies under the reference surface z = 0 and one of its edges lies in it (the trench
+    built into the patches, mesh/trench.py): nothing to cut there."""
+    z = [patches.edge_points[e][:, 2] for e in loop]
+    return max(v.max() for v in z) <= 0.0 and any(np.all(v == 0.0) for v in z)
+
+
 def _cut_holes(plane: int, loops: list[np.ndarray], z: float) -> list[int]:
     """The pieces of a plane surface at height z left after cutting out the map polygons `loops`."""
     occ = gmsh.model.occ
@@ -111,14 +118,16 @@ def add_fault_surfaces(patches: FaultPatches) -> list[int]:
     corner_tags = [occ.addPoint(*p) for p in patches.corners]
     curve_tags = []
     for (a, b), pts in zip(patches.edge_ends, patches.edge_points):
-        if len(pts) <= 2:
+        if a == b:  # collapsed (a three-sided patch at the trench, mesh/trench.py)
+            curve_tags.append(None)
+        elif len(pts) <= 2:
             curve_tags.append(occ.addLine(corner_tags[a], corner_tags[b]))
         else:  # curved edge: a spline through the polyline, ends on the shared corners
             inner = [occ.addPoint(*p) for p in pts[1:-1]]
             curve_tags.append(occ.addSpline([corner_tags[a], *inner, corner_tags[b]]))
     surfaces = []
     for loop in patches.patches:
-        wire = occ.addCurveLoop([curve_tags[e] for e in loop])
+        wire = occ.addCurveLoop([curve_tags[e] for e in loop if curve_tags[e] is not None])
         if patches.planar:
             surfaces.append(occ.addPlaneSurface([wire]))
         else:
@@ -179,7 +188,9 @@ def build_geometry(cfg: Config, patches: FaultPatches,
     margin = 1e-3 * max(cfg.domain.x[1] - cfg.domain.x[0], cfg.domain.y[1] - cfg.domain.y[0])
     surface = getattr(cfg, "surface", None) is not None
     cuts = depths + [0.0] if surface else depths
-    pieces = [cut_by_planes(s, cuts, margin) for s in add_fault_surfaces(patches)]
+    cut0 = [surface and not _ends_at_trench(patches, loop) for loop in patches.patches]
+    pieces = [cut_by_planes(s, cuts if c else depths, margin)
+              for s, c in zip(add_fault_surfaces(patches), cut0)]
     if surface:
         pieces = [cut_at_surface(ps) for ps in pieces]
         gone = [p for p, ps in enumerate(pieces) if not ps]

@@ -1,0 +1,178 @@
+"""The trench of a fault extended up-dip past the free surface (reach_surface), built into the patches.
+
+In the reference frame of the vertical warp (mesh/warp.py) the free surface is the plane z_ref = 0.
+Cutting each patch of an extended fault with that plane in the CAD model (cad.cut_at_surface) leaves
+the up-dip row as it comes: near a rough seafloor, where the fault meets the surface at 1-5 degrees,
+the plane often passes within tens of metres of a patch edge, and the cut leaves a sliver piece a
+few hundred metres wide along a patch edge that lies 0-100 m below the surface over 20 km. At
+3 km elements the triangles of the sliver, of the edge under it and of the top face then overlap
+(gmsh: "Invalid boundary mesh (overlapping facets)").
+
+So here each dip line (a column of down-dip edges, which warp.keep_buried made cross the surface
+once) gets a corner exactly where it crosses the surface: the column's corner nearest to the
+crossing (along the line) moves there, and the corners up-dip of it merge into it. The along-strike
+edges follow their moved ends; one whose two ends are both on the surface is put in it (the trench
+segment between two dip lines). Where the nearest corner changes row between neighbouring columns
+the patch between them loses its collapsed dip edge and becomes three-sided. Patches left with fewer
+than three edges, or wholly above the surface, are dropped. No patch is then cut at the surface: the
+trench is a chain of patch edges in z_ref = 0, continuous along the up-dip edge of the fault.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from crustgf.geometry.patches import FaultPatches
+
+SHALLOW = 1000.0  # m: along-strike edges rising above this depth stay under the chord between their ends
+
+
+def _chains(ref: FaultPatches, nse: int) -> list[list[int]]:
+    """The down-dip edges as columns: lists of edge ids, top to bottom (an edge starts where the one above ends)."""
+    ne = len(ref.edge_ends)
+    by_start = {int(ref.edge_ends[k][0]): k for k in range(nse, ne)}
+    ends = {int(ref.edge_ends[k][1]) for k in range(nse, ne)}
+    chains = []
+    for c0 in sorted(set(by_start) - ends):
+        chain, k = [], by_start[c0]
+        while k is not None:
+            chain.append(k)
+            k = by_start.get(int(ref.edge_ends[k][1]))
+        chains.append(chain)
+    return chains
+
+
+def _arc(p: np.ndarray) -> np.ndarray:
+    return np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(p, axis=0), axis=1))])
+
+
+def _resample(p: np.ndarray, s: np.ndarray, s0: float, s1: float, n: int) -> np.ndarray:
+    """n points of the polyline p (arc positions s) from arc position s0 to s1."""
+    t = np.linspace(s0, s1, n)
+    return np.column_stack([np.interp(t, s, p[:, i]) for i in range(3)])
+
+
+def _crossing(p: np.ndarray, s: np.ndarray):
+    """Arc position and point of the first downward crossing of z = 0 along p; None if p stays above."""
+    below = np.flatnonzero(p[:, 2] <= 0.0)
+    if len(below) == 0:
+        return None
+    i = int(below[0])
+    if i == 0:
+        return 0.0, p[0].copy()
+    t = p[i - 1, 2] / (p[i - 1, 2] - p[i, 2])
+    x = p[i - 1] + t * (p[i] - p[i - 1])
+    x[2] = 0.0
+    return s[i - 1] + t * (s[i] - s[i - 1]), x
+
+
+def trench_corners(ref: FaultPatches, shallow: float = SHALLOW) -> FaultPatches:
+    """The reference patches with the surface crossing of every dip line as a corner (module doc);
+    patches collapsed to < 3 edges or wholly above the surface are dropped (grid_index follows)."""
+    from crustgf.mesh.warp import _n_strike_edges, drop_patches
+
+    nse = _n_strike_edges(ref)
+    corners = ref.corners.copy()
+    pts = [e.copy() for e in ref.edge_points]
+    merge = np.arange(len(corners))
+    for chain in _chains(ref, nse):
+        cs = [int(ref.edge_ends[chain[0]][0])] + [int(ref.edge_ends[k][1]) for k in chain]
+        if corners[cs[0], 2] <= 0.0:
+            continue  # the column starts at or below the surface
+        p = np.vstack([pts[chain[0]]] + [pts[k][1:] for k in chain[1:]])
+        s = _arc(p)
+        hit = _crossing(p, s)
+        if hit is None:
+            continue  # wholly above: its patches are dropped
+        sx, x = hit
+        sc = np.concatenate([[0.0], np.cumsum([_arc(pts[k])[-1] for k in chain])])  # arc position of each corner
+        j = 1 + int(np.argmin(np.abs(sc[1:] - sx)))
+        corners[cs[j]] = x
+        for m in range(j):
+            merge[cs[m]] = cs[j]
+            corners[cs[m]] = x
+            pts[chain[m]] = np.repeat(x[None, :], len(pts[chain[m]]), axis=0)
+        if j < len(chain):
+            k = chain[j]
+            new = _resample(p, s, sx, sc[j + 1], len(pts[k]))
+            new[0], new[-1] = x, corners[cs[j + 1]]
+            new[1:, 2] = np.minimum(new[1:, 2], 0.0)
+            pts[k] = new
+    ends = merge[ref.edge_ends]
+    for k in range(nse):  # along-strike edges follow their ends
+        a0, b0 = ref.edge_ends[k]
+        a, b = ends[k]
+        e = pts[k]
+        t = _arc(e)
+        t = t / t[-1] if t[-1] > 0 else np.linspace(0.0, 1.0, len(e))
+        e += (1.0 - t)[:, None] * (corners[a] - ref.corners[a0]) + t[:, None] * (corners[b] - ref.corners[b0])
+        if corners[a, 2] == 0.0 and corners[b, 2] == 0.0:
+            e[:, 2] = 0.0  # a trench segment
+        elif e[:, 2].max() > -shallow:  # near the surface: never above the chord between its ends (knolls)
+            _under_chord(e)
+        e[0], e[-1] = corners[a], corners[b]
+    out = dataclasses.replace(ref, corners=corners, edge_ends=ends, edge_points=pts)
+    keep = np.array([_kept(out, loop) for loop in out.patches])
+    out = drop_patches(out, keep)
+    for _ in range(3):  # a filling that rises above the surface between its edges: its edges to their chords
+        poke = np.flatnonzero(interior_height(out) > 0.0)
+        if len(poke) == 0:
+            break
+        for k in np.unique(out.patches[poke]):
+            _under_chord(out.edge_points[k])
+    return out
+
+
+def _under_chord(e: np.ndarray) -> None:
+    """Lower the polyline e in place to at most the straight line between its ends (z); not a trench segment."""
+    if e[0, 2] == 0.0 and e[-1, 2] == 0.0:
+        return
+    t = _arc(e)
+    if t[-1] > 0:
+        t = t / t[-1]
+        e[:, 2] = np.minimum(e[:, 2], (1.0 - t) * e[0, 2] + t * e[-1, 2])
+
+
+def _kept(ref: FaultPatches, loop: np.ndarray) -> bool:
+    """At least three edges of nonzero length, and some part below the surface."""
+    live = [e for e in loop if ref.edge_ends[e][0] != ref.edge_ends[e][1]]
+    return len(live) >= 3 and min(ref.edge_points[e][:, 2].min() for e in live) < 0.0
+
+
+def interior_height(ref: FaultPatches, n: int = 21) -> np.ndarray:
+    """(np,) highest z of the bilinearly blended (Coons) surface through each patch's edges, sampled
+    n x n: the CAD patch (cad.add_fault_surfaces) is such a filling, so > 0 means it pokes above the
+    surface between its edges."""
+    t = np.linspace(0.0, 1.0, n)
+    u, v = t[:, None, None], t[None, :, None]
+    out = np.empty(ref.n_patches)
+    for p, (loop, c) in enumerate(zip(ref.patches, ref.patch_corners())):
+        def along(k, start, loop=loop):  # edge k as n points from the end nearest `start`
+            e = ref.edge_points[loop[k]]
+            e = e[::-1] if np.linalg.norm(e[0] - start) > np.linalg.norm(e[-1] - start) else e
+            s = _arc(e)
+            s = s / s[-1] if s[-1] > 0 else np.linspace(0.0, 1.0, len(e))
+            return np.column_stack([np.interp(t, s, e[:, i]) for i in range(3)])
+
+        a, r, b, lft = along(0, c[0]), along(1, c[1]), along(2, c[3]), along(3, c[0])
+        s = ((1 - v) * a[:, None] + v * b[:, None] + (1 - u) * lft[None] + u * r[None]
+             - ((1 - u) * (1 - v) * c[0] + u * (1 - v) * c[1] + (1 - u) * v * c[3] + u * v * c[2]))
+        out[p] = s[1:-1, 1:-1, 2].max()  # inside the patch (its edges are checked as they are)
+    return out
+
+
+def trench_patches(true: FaultPatches, ref: FaultPatches, warp) -> tuple[FaultPatches, FaultPatches]:
+    """(true, reference) patches with the trench built in (trench_corners); the true ones are the
+    reference ones warped back, keeping the fault's normal_at and depth_at."""
+    ref = trench_corners(ref)
+    out = dataclasses.replace(ref, corners=warp.forward(ref.corners),
+                              edge_points=[warp.forward(e) for e in ref.edge_points],
+                              planar=true.planar, normal_at=true.normal_at, depth_at=true.depth_at)
+    return out, ref
+
+
+def is_trench_edge(e: np.ndarray) -> bool:
+    """A patch edge lying in the reference surface z_ref = 0 (built by trench_corners)."""
+    return bool(np.all(e[:, 2] == 0.0))
