@@ -116,6 +116,10 @@ def trench_corners(ref: FaultPatches, shallow: float = SHALLOW) -> FaultPatches:
     out = dataclasses.replace(ref, corners=corners, edge_ends=ends, edge_points=pts)
     keep = np.array([_kept(out, loop) for loop in out.patches])
     out = drop_patches(out, keep)
+    for k, (a, b) in enumerate(out.edge_ends):  # edges from the trench down: straight (module doc)
+        if a != b and (out.corners[a, 2] == 0.0) != (out.corners[b, 2] == 0.0):
+            e = out.edge_points[k]  # collinear points: a straight B-spline (Coons fillings need B-splines)
+            e[:] = e[0] + np.linspace(0.0, 1.0, len(e))[:, None] * (e[-1] - e[0])
     for _ in range(3):  # a filling that rises above the surface between its edges: its edges to their chords
         poke = np.flatnonzero(interior_height(out) > 0.0)
         if len(poke) == 0:
