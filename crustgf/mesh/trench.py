@@ -44,6 +44,24 @@ def _chains(ref: FaultPatches, nse: int) -> list[list[int]]:
     return chains
 
 
+def _columns(ref: FaultPatches) -> dict[int, list[int]]:
+    """{along-strike edge: the patches of the patch column it spans, top to bottom} (needs grid_index)."""
+    if ref.grid_index is None:
+        return {}
+    by_col: dict[int, list[int]] = {}
+    for p in np.argsort(ref.grid_index[:, 1], kind="stable"):
+        by_col.setdefault(int(ref.grid_index[p, 0]), []).append(int(p))
+    out = {}
+    for col in by_col.values():
+        rows = [int(ref.grid_index[p, 1]) for p in col]
+        if rows != list(range(rows[0], rows[0] + len(rows))):
+            continue  # a column with a gap: no single line down it
+        for p in col:
+            out[int(ref.patches[p][0])] = col
+            out[int(ref.patches[p][2])] = col
+    return out
+
+
 def _arc(p: np.ndarray) -> np.ndarray:
     return np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(p, axis=0), axis=1))])
 
@@ -101,6 +119,7 @@ def trench_corners(ref: FaultPatches, shallow: float = SHALLOW) -> FaultPatches:
             new[1:, 2] = np.minimum(new[1:, 2], 0.0)
             pts[k] = new
     ends = merge[ref.edge_ends]
+    columns = _columns(ref)
     for k in range(nse):  # along-strike edges follow their ends
         a0, b0 = ref.edge_ends[k]
         a, b = ends[k]
@@ -108,8 +127,11 @@ def trench_corners(ref: FaultPatches, shallow: float = SHALLOW) -> FaultPatches:
         t = _arc(e)
         t = t / t[-1] if t[-1] > 0 else np.linspace(0.0, 1.0, len(e))
         e += (1.0 - t)[:, None] * (corners[a] - ref.corners[a0]) + t[:, None] * (corners[b] - ref.corners[b0])
-        if corners[a, 2] == 0.0 and corners[b, 2] == 0.0:
-            e[:, 2] = 0.0  # a trench segment
+        if corners[a, 2] == 0.0 and corners[b, 2] == 0.0:  # a trench segment: where the fault meets z = 0
+            curve = _trench_curve(ref, columns.get(k, []), k, len(e)) if k in columns else None
+            if curve is not None:
+                e[:] = curve
+            e[:, 2] = 0.0
         elif e[:, 2].max() > -shallow:  # near the surface: never above the chord between its ends (knolls)
             _under_chord(e)
         e[0], e[-1] = corners[a], corners[b]
@@ -145,25 +167,59 @@ def _kept(ref: FaultPatches, loop: np.ndarray) -> bool:
     return len(live) >= 3 and min(ref.edge_points[e][:, 2].min() for e in live) < 0.0
 
 
-def interior_height(ref: FaultPatches, n: int = 21) -> np.ndarray:
-    """(np,) highest z of the bilinearly blended (Coons) surface through each patch's edges, sampled
-    n x n: the CAD patch (cad.add_fault_surfaces) is such a filling, so > 0 means it pokes above the
-    surface between its edges."""
+def _coons(ref: FaultPatches, p: int, n: int) -> np.ndarray:
+    """(n, n, 3) points of patch p's bilinearly blended (Coons) surface through its edges, [u, v]: u
+    along its first (up-dip, along-strike) edge from its start, v from that edge to the opposite one."""
     t = np.linspace(0.0, 1.0, n)
     u, v = t[:, None, None], t[None, :, None]
-    out = np.empty(ref.n_patches)
-    for p, (loop, c) in enumerate(zip(ref.patches, ref.patch_corners())):
-        def along(k, start, loop=loop):  # edge k as n points from the end nearest `start`
-            e = ref.edge_points[loop[k]]
-            e = e[::-1] if np.linalg.norm(e[0] - start) > np.linalg.norm(e[-1] - start) else e
-            s = _arc(e)
-            s = s / s[-1] if s[-1] > 0 else np.linspace(0.0, 1.0, len(e))
-            return np.column_stack([np.interp(t, s, e[:, i]) for i in range(3)])
+    loop = ref.patches[p]
+    c = _corners_of(ref, p)
 
-        a, r, b, lft = along(0, c[0]), along(1, c[1]), along(2, c[3]), along(3, c[0])
-        s = ((1 - v) * a[:, None] + v * b[:, None] + (1 - u) * lft[None] + u * r[None]
-             - ((1 - u) * (1 - v) * c[0] + u * (1 - v) * c[1] + (1 - u) * v * c[3] + u * v * c[2]))
-        out[p] = s[1:-1, 1:-1, 2].max()  # inside the patch (its edges are checked as they are)
+    def along(k, start):  # edge k as n points from the end nearest `start`
+        e = ref.edge_points[loop[k]]
+        e = e[::-1] if np.linalg.norm(e[0] - start) > np.linalg.norm(e[-1] - start) else e
+        s = _arc(e)
+        s = s / s[-1] if s[-1] > 0 else np.linspace(0.0, 1.0, len(e))
+        return np.column_stack([np.interp(t, s, e[:, i]) for i in range(3)])
+
+    a, r, b, lft = along(0, c[0]), along(1, c[1]), along(2, c[3]), along(3, c[0])
+    return ((1 - v) * a[:, None] + v * b[:, None] + (1 - u) * lft[None] + u * r[None]
+            - ((1 - u) * (1 - v) * c[0] + u * (1 - v) * c[1] + (1 - u) * v * c[3] + u * v * c[2]))
+
+
+def _corners_of(ref: FaultPatches, p: int) -> np.ndarray:
+    one = dataclasses.replace(ref, patches=ref.patches[p:p + 1])
+    return one.patch_corners()[0]
+
+
+def interior_height(ref: FaultPatches, n: int = 21) -> np.ndarray:
+    """(np,) highest z of the bilinearly blended (Coons) surface through each patch's edges, inside it
+    (sampled n x n): the CAD patch (cad.add_fault_surfaces) is such a filling, so > 0 means it pokes
+    above the surface between its edges."""
+    return np.array([_coons(ref, p, n)[1:-1, 1:-1, 2].max() for p in range(ref.n_patches)])
+
+
+def _trench_curve(ref: FaultPatches, column: list[int], k: int, n: int) -> np.ndarray | None:
+    """n points where the original fault (the Coons fillings of the patches of one column, top to
+    bottom) first crosses z = 0 along each of n lines down the column, from the start of strike edge
+    k's span to its end; None if some line does not cross."""
+    a0 = ref.corners[ref.edge_ends[k][0]]
+    rows = []
+    for p in column:
+        g = _coons(ref, p, n)
+        if np.linalg.norm(g[0, 0] - ref.corners[ref.edge_ends[ref.patches[p][0]][0]]) > \
+                np.linalg.norm(g[-1, 0] - ref.corners[ref.edge_ends[ref.patches[p][0]][0]]):
+            g = g[::-1]
+        rows.append(g if not rows else g[:, 1:])
+    g = np.concatenate(rows, axis=1)  # (n, m, 3): lines down the column
+    if np.linalg.norm(g[0, 0, :2] - a0[:2]) > np.linalg.norm(g[-1, 0, :2] - a0[:2]):
+        g = g[::-1]  # from strike edge k's start side
+    out = np.empty((n, 3))
+    for i in range(n):
+        hit = _crossing(g[i], _arc(g[i]))
+        if hit is None:
+            return None
+        out[i] = hit[1]
     return out
 
 
@@ -175,8 +231,3 @@ def trench_patches(true: FaultPatches, ref: FaultPatches, warp) -> tuple[FaultPa
                               edge_points=[warp.forward(e) for e in ref.edge_points],
                               planar=true.planar, normal_at=true.normal_at, depth_at=true.depth_at)
     return out, ref
-
-
-def is_trench_edge(e: np.ndarray) -> bool:
-    """A patch edge lying in the reference surface z_ref = 0 (built by trench_corners)."""
-    return bool(np.all(e[:, 2] == 0.0))
