@@ -29,6 +29,9 @@ from crustgf.geometry.patches import FaultPatches
 SHALLOW = 1000.0  # m: along-strike edges rising above this depth stay under the chord between their ends
 
 
+SMOOTH = 2.0  # a trench curve whose sample spacing exceeds this many times the even spacing is not used
+
+
 def _chains(ref: FaultPatches, nse: int) -> list[list[int]]:
     """The down-dip edges as columns: lists of edge ids, top to bottom (an edge starts where the one above ends)."""
     ne = len(ref.edge_ends)
@@ -202,7 +205,7 @@ def interior_height(ref: FaultPatches, n: int = 21) -> np.ndarray:
 def _trench_curve(ref: FaultPatches, column: list[int], k: int, n: int) -> np.ndarray | None:
     """n points where the original fault (the Coons fillings of the patches of one column, top to
     bottom) first crosses z = 0 along each of n lines down the column, from the start of strike edge
-    k's span to its end; None if some line does not cross."""
+    k's span to its end; None if some line does not cross or the points jump (SMOOTH)."""
     a0 = ref.corners[ref.edge_ends[k][0]]
     rows = []
     for p in column:
@@ -220,6 +223,9 @@ def _trench_curve(ref: FaultPatches, column: list[int], k: int, n: int) -> np.nd
         if hit is None:
             return None
         out[i] = hit[1]
+    step = np.linalg.norm(np.diff(out[:, :2], axis=0), axis=1)
+    if step.max() > SMOOTH * np.linalg.norm(out[-1, :2] - out[0, :2]) / (n - 1):
+        return None  # a grazing stretch where the crossing jumps (lobes of the contour): keep the edge's own line
     return out
 
 
