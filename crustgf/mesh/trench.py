@@ -29,6 +29,7 @@ from crustgf.geometry.patches import FaultPatches
 SHALLOW = 1000.0  # m: along-strike edges rising above this depth stay under the chord between their ends
 
 
+MARGIN = 100.0  # m: a patch not at the trench keeps its CAD surface at least this far under the surface
 SMOOTH = 2.0  # a trench curve whose sample spacing exceeds this many times the even spacing is not used
 
 
@@ -229,11 +230,60 @@ def _trench_curve(ref: FaultPatches, column: list[int], k: int, n: int) -> np.nd
     return out
 
 
+def cad_tops(ref: FaultPatches, n: int = 25, step=lambda name: None) -> np.ndarray:
+    """(np,) highest z of each patch's CAD surface (cad.add_fault_surfaces), sampled n x n over its
+    parameters: the B-spline fillings can rise hundreds of metres above the bilinear blend of
+    wiggly edges (different parametrisations of opposite edges), so this asks OpenCASCADE."""
+    import gmsh
+
+    from crustgf.mesh.cad import add_fault_surfaces
+    from crustgf.mesh.gmsh_build import gmsh_session
+
+    with gmsh_session():
+        surfaces = add_fault_surfaces(ref)
+        gmsh.model.occ.synchronize()
+        tops = []
+        for tag in surfaces:
+            (u0, v0), (u1, v1) = gmsh.model.getParametrizationBounds(2, tag)
+            u, v = np.meshgrid(np.linspace(u0, u1, n), np.linspace(v0, v1, n))
+            xyz = gmsh.model.getValue(2, tag, np.column_stack([u.ravel(), v.ravel()]).ravel())
+            tops.append(float(np.max(np.asarray(xyz)[2::3])))
+    return np.array(tops)
+
+
+def keep_under(ref: FaultPatches, margin: float = MARGIN, rounds: int = 5) -> FaultPatches:
+    """Patches without a trench edge whose CAD surface comes within `margin` of the surface (z_ref = 0;
+    a knoll over the plate interface, where the cut at the surface would leave a hole in the fault)
+    get their edges lowered in a smooth bump (zero at the corners) until none does."""
+    from crustgf.mesh.isolate import call_isolated
+
+    plain = dataclasses.replace(ref, edge_points=[e.copy() for e in ref.edge_points], normal_at=None, depth_at=None)
+    trench = np.array([any(is_trench_edge(ref.edge_points[e]) for e in loop) for loop in ref.patches])
+    for _ in range(rounds):
+        tops = call_isolated(cad_tops, plain, what="mesh")
+        high = np.flatnonzero(~trench & (tops > -margin))
+        if len(high) == 0:
+            break
+        for p in high:
+            for k in ref.patches[p]:
+                e = plain.edge_points[k]
+                if not is_trench_edge(e) and ref.edge_ends[k][0] != ref.edge_ends[k][1]:
+                    t = _arc(e)
+                    e[:, 2] -= (tops[p] + 2.0 * margin) * np.sin(np.pi * t / t[-1])
+    return dataclasses.replace(ref, edge_points=plain.edge_points)
+
+
 def trench_patches(true: FaultPatches, ref: FaultPatches, warp) -> tuple[FaultPatches, FaultPatches]:
-    """(true, reference) patches with the trench built in (trench_corners); the true ones are the
-    reference ones warped back, keeping the fault's normal_at and depth_at."""
-    ref = trench_corners(ref)
+    """(true, reference) patches with the trench built in (trench_corners) and no other patch
+    reaching the surface (keep_under); the true ones are the reference ones warped back, keeping
+    the fault's normal_at and depth_at."""
+    ref = keep_under(trench_corners(ref))
     out = dataclasses.replace(ref, corners=warp.forward(ref.corners),
                               edge_points=[warp.forward(e) for e in ref.edge_points],
                               planar=true.planar, normal_at=true.normal_at, depth_at=true.depth_at)
     return out, ref
+
+
+def is_trench_edge(e: np.ndarray) -> bool:
+    """A patch edge lying in the reference surface z_ref = 0 (a trench segment)."""
+    return bool(np.all(e[:, 2] == 0.0))
