@@ -90,16 +90,26 @@ def test_config_layers_are_the_documented_jivsm_rows(name):
     assert margin >= 300e3 and cfg.domain.depth >= 300e3
 
 
-def test_production_fault_has_400_to_500_subfaults_along_the_trough():
+def test_production_fault_has_about_500_subfaults_from_the_trench_down_to_40_km():
+    """reach_surface: the subfaults that get meshed (mesh/trench.py) end at the seafloor along one
+    trench line ~700 km long and reach 40 km depth."""
     from crustgf.config.load import load_config
-    from crustgf.geometry.grid import grid_patches
+    from crustgf.mesh.build import _drop_above, _warp, fault_patches
+    from crustgf.mesh.trench import trench_patches
 
     cfg = load_config(CONFIGS / "nankai.toml")
-    patches = grid_patches(cfg.fault)
-    assert 400 <= patches.n_patches <= 500
-    corners = patches.patch_corners()
-    depth = -corners[..., 2]
-    assert depth.min() > 3e3 and depth.max() <= 40.5e3  # from the buried trough down to 40 km
+    assert cfg.fault.reach_surface
+    patches = fault_patches(cfg)
+    warp, ref = _warp(cfg, patches, 1e-3)
+    true, ref = _drop_above(*trench_patches(patches, ref, warp), 1e-3)
+    assert 450 <= true.n_patches <= 550
+    depth = -true.patch_corners()[..., 2]
+    assert depth.max() <= 40.5e3
+    top = ref.corners[:, 2] == 0.0  # the trench corners lie on the seafloor
+    assert np.allclose(true.corners[top, 2], cfg.surface.elevation(*true.corners[top, :2].T), atol=1.0)
+    assert np.all(true.corners[~top, 2] < cfg.surface.elevation(*true.corners[~top, :2].T))
+    span = np.ptp(true.corners[top, 0])
+    assert span > 500e3  # along the whole trough
 
 
 # ---- a very coarse Nankai model ----------------------------------------------------------------
