@@ -16,6 +16,19 @@ segment between two dip lines). Where the nearest corner changes row between nei
 the patch between them loses its collapsed dip edge and becomes three-sided. Patches left with fewer
 than three edges, or wholly above the surface, are dropped. No patch is then cut at the surface: the
 trench is a chain of patch edges in z_ref = 0, continuous along the up-dip edge of the fault.
+
+- A trench segment follows where the patches' Coons fillings cross z_ref = 0 along lines down their
+  column (where that contour jumps, at grazing lobes, it keeps its own edge's line, SMOOTH).
+- The edges running down from the trench are straight (in the reference frame): the Coons filling
+  of a trench patch is then the ruled surface between the trench (z = 0) and its down-dip edge
+  (z < 0), so it never rises above the surface between its edges.
+- Near the surface (above SHALLOW) along-strike edges stay under the chord between their ends, so a
+  knoll of the seafloor does not bring an edge up through it between buried corners.
+- Patches off the trench whose CAD surface still comes within MARGIN of the surface (asked of
+  OpenCASCADE: its B-spline fillings of wiggly edges can rise hundreds of metres above a bilinear
+  blend) are lowered in a smooth bump (keep_under); cutting them would leave a hole in the fault.
+These change the fault near the trench by up to a few hundred metres (under knolls ~0.5 km), in
+the spirit of warp.keep_buried: the plate interface passes under the seafloor's relief.
 """
 
 from __future__ import annotations
@@ -146,19 +159,11 @@ def trench_corners(ref: FaultPatches, shallow: float = SHALLOW) -> FaultPatches:
         if a != b and (out.corners[a, 2] == 0.0) != (out.corners[b, 2] == 0.0):
             e = out.edge_points[k]  # collinear points: a straight B-spline (Coons fillings need B-splines)
             e[:] = e[0] + np.linspace(0.0, 1.0, len(e))[:, None] * (e[-1] - e[0])
-    for _ in range(3):  # a filling that rises above the surface between its edges: its edges to their chords
-        poke = np.flatnonzero(interior_height(out) > 0.0)
-        if len(poke) == 0:
-            break
-        for k in np.unique(out.patches[poke]):
-            _under_chord(out.edge_points[k])
     return out
 
 
 def _under_chord(e: np.ndarray) -> None:
-    """Lower the polyline e in place to at most the straight line between its ends (z); not a trench segment."""
-    if e[0, 2] == 0.0 and e[-1, 2] == 0.0:
-        return
+    """Lower the polyline e in place to at most the straight line between its ends (z)."""
     t = _arc(e)
     if t[-1] > 0:
         t = t / t[-1]
@@ -194,13 +199,6 @@ def _coons(ref: FaultPatches, p: int, n: int) -> np.ndarray:
 def _corners_of(ref: FaultPatches, p: int) -> np.ndarray:
     one = dataclasses.replace(ref, patches=ref.patches[p:p + 1])
     return one.patch_corners()[0]
-
-
-def interior_height(ref: FaultPatches, n: int = 21) -> np.ndarray:
-    """(np,) highest z of the bilinearly blended (Coons) surface through each patch's edges, inside it
-    (sampled n x n): the CAD patch (cad.add_fault_surfaces) is such a filling, so > 0 means it pokes
-    above the surface between its edges."""
-    return np.array([_coons(ref, p, n)[1:-1, 1:-1, 2].max() for p in range(ref.n_patches)])
 
 
 def _trench_curve(ref: FaultPatches, column: list[int], k: int, n: int) -> np.ndarray | None:
