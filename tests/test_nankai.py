@@ -110,6 +110,14 @@ def test_production_fault_has_about_500_subfaults_from_the_trench_down_to_40_km(
     assert np.all(true.corners[~top, 2] < cfg.surface.elevation(*true.corners[~top, :2].T))
     span = np.ptp(true.corners[top, 0])
     assert span > 500e3  # along the whole trough
+    # no CAD surface rises above the seafloor (asked of OpenCASCADE): the trench subfaults are ruled
+    # between the trench and their down-dip edge, the others stay >= 100 m under it (keep_under)
+    from crustgf.mesh.trench import MARGIN, cad_tops, is_trench_edge
+
+    tops = cad_tops(ref)
+    at_trench = np.array([any(is_trench_edge(ref.edge_points[e]) for e in loop) for loop in ref.patches])
+    assert at_trench.sum() >= 30 and np.abs(tops[at_trench]).max() <= 1e-6
+    assert tops[~at_trench].max() <= -MARGIN + 1e-6
 
 
 # ---- a very coarse Nankai model ----------------------------------------------------------------
