@@ -72,8 +72,10 @@ def cut_at_surface(pieces: list[int]) -> list[int]:
 def _ends_at_trench(patches: FaultPatches, loop) -> bool:
     """The patch lies under the reference surface z = 0 and one of its edges lies in it (the trench
     built into the patches, mesh/trench.py): nothing to cut there."""
-    z = [patches.edge_points[e][:, 2] for e in loop]
-    return max(v.max() for v in z) <= 0.0 and any(np.all(v == 0.0) for v in z)
+    from crustgf.mesh.trench import is_trench_edge
+
+    edges = [patches.edge_points[e] for e in loop]
+    return max(e[:, 2].max() for e in edges) <= 0.0 and any(is_trench_edge(e) for e in edges)
 
 
 def _cut_holes(plane: int, loops: list[np.ndarray], z: float) -> list[int]:
