@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from crustgf.config.checker import _read_table_file, _resolve_file, _show
-from crustgf.config.domain import _projection_for
+from crustgf.config.checker import _show
 from crustgf.config.schema import KM
+from crustgf.config.surface import grid_file_surface
 from crustgf.geometry.projection import Projection
-from crustgf.geometry.surface import Surface, read_grid
+from crustgf.geometry.surface import Surface
 
 METRE_LIKE = 200.0  # km: no layer bottom is this deep; depths beyond it were written in metres
 TOUCH = 1.0  # m: bottoms closer than this are touching (a pinch-out), not crossing
@@ -34,24 +34,15 @@ def read_bottom_surface(ck, sec, proj, base, warnings: list[str]) -> Surface | N
     sub = sec.table("bottom", ("file",))
     if sub is None:
         return None
-    path = _resolve_file(ck, sub, "file", base)
-    grid = _read_table_file(ck, sub, "file", path, lambda p: read_grid(p, "depth_km")) if path else None
-    if grid is None:
+    surface, grid = grid_file_surface(ck, sub, proj, base, "depth_km", -KM, "the layer-bottom grid")
+    if surface is None:
         return None
-    a, b, origin = grid.a, grid.b, None
-    if grid.kind == "lonlat":
-        p = _projection_for(ck, sub.at("file"), proj, "the layer-bottom grid")
-        if p is None:
-            return None
-        origin = p.origin
-    else:
-        a, b = a * KM, b * KM
     deepest = float(np.max(grid.values))
     if not ck.require(deepest < METRE_LIKE, sub.at("file"),
-                      f"{path}: depth_km reaches {_show(deepest)}, deeper than any layer bottom: "
+                      f"{surface.file}: depth_km reaches {_show(deepest)}, deeper than any layer bottom: "
                       "the column is km below sea level, not metres"):
         return None
-    return Surface(kind=grid.kind, a=a, b=b, values=-grid.values * KM, origin=origin, file=str(path))
+    return surface
 
 
 def _sample_xy(grids: list[Surface], domain) -> np.ndarray:

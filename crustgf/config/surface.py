@@ -18,7 +18,7 @@ from crustgf.config.checker import _read_table_file, _resolve_file, _show
 from crustgf.config.domain import _projection_for
 from crustgf.config.schema import KM
 from crustgf.geometry.projection import Projection
-from crustgf.geometry.surface import Surface, read_surface_grid
+from crustgf.geometry.surface import Surface, read_grid
 
 
 def read_surface(ck, root, domain, proj, base, warnings: list[str]) -> Surface | None:
@@ -36,23 +36,30 @@ def read_surface(ck, root, domain, proj, base, warnings: list[str]) -> Surface |
                                                        f"of domain.depth = {_show(domain.depth / KM)} km"):
             return None
         return Surface(constant=e * KM)
+    surface, grid = grid_file_surface(ck, sec, proj, base, "elevation_m", 1.0, "the surface grid")
+    if surface is not None and grid.looks_like_km:
+        warnings.append(f"surface.file: {surface.file}: every elevation_m is within +-10; these look like km, "
+                        "the column is metres above sea level")
+    return surface
+
+
+def grid_file_surface(ck, sec, proj, base, value: str, to_z: float, what: str):
+    """(Surface, grid) of the grid file named by sec's `file` key (read_grid's `value` column, times
+    `to_z` to get z in m, up), in the local frame; (None, None) when a problem was reported."""
     path = _resolve_file(ck, sec, "file", base)
-    grid = _read_table_file(ck, sec, "file", path, read_surface_grid) if path else None
+    grid = _read_table_file(ck, sec, "file", path, lambda p: read_grid(p, value)) if path else None
     if grid is None:
-        return None
+        return None, None
     origin = None
     a, b = grid.a, grid.b
     if grid.kind == "lonlat":
-        p = _projection_for(ck, sec.at("file"), proj, "the surface grid")
+        p = _projection_for(ck, sec.at("file"), proj, what)
         if p is None:
-            return None
+            return None, None
         origin = p.origin
     else:
         a, b = a * KM, b * KM
-    if grid.looks_like_km:
-        warnings.append(f"surface.file: {path}: every elevation_m is within +-10; these look like km, "
-                        "the column is metres above sea level")
-    return Surface(kind=grid.kind, a=a, b=b, values=grid.values, origin=origin, file=str(path))
+    return Surface(kind=grid.kind, a=a, b=b, values=grid.values * to_z, origin=origin, file=str(path)), grid
 
 
 def _fault_points(fault) -> np.ndarray:

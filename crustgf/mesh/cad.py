@@ -58,6 +58,11 @@ def interface_depths(cfg: Config) -> list[float]:
     return imprinted_depths(cfg)
 
 
+def is_trench_edge(e: np.ndarray) -> bool:
+    """A patch edge lying in the reference surface z_ref = 0 (a trench segment, mesh/trench.py)."""
+    return bool(np.all(e[:, 2] == 0.0))
+
+
 def cut_at_surface(pieces: list[int]) -> list[int]:
     """The pieces of a patch at or below the reference top z = 0 (the rest is above the surface)."""
     occ = gmsh.model.occ
@@ -72,8 +77,6 @@ def cut_at_surface(pieces: list[int]) -> list[int]:
 def _ends_at_trench(patches: FaultPatches, loop) -> bool:
     """The patch lies under the reference surface z = 0 and one of its edges lies in it (the trench
     built into the patches, mesh/trench.py): nothing to cut there."""
-    from crustgf.mesh.trench import is_trench_edge
-
     edges = [patches.edge_points[e] for e in loop]
     return max(e[:, 2].max() for e in edges) <= 0.0 and any(is_trench_edge(e) for e in edges)
 

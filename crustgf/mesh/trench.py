@@ -38,6 +38,7 @@ import dataclasses
 import numpy as np
 
 from crustgf.geometry.patches import FaultPatches
+from crustgf.mesh.cad import is_trench_edge  # noqa: F401 (also used by tests through this module)
 
 SHALLOW = 1000.0  # m: along-strike edges rising above this depth stay under the chord between their ends
 
@@ -282,6 +283,3 @@ def trench_patches(true: FaultPatches, ref: FaultPatches, warp) -> tuple[FaultPa
     return out, ref
 
 
-def is_trench_edge(e: np.ndarray) -> bool:
-    """A patch edge lying in the reference surface z_ref = 0 (a trench segment)."""
-    return bool(np.all(e[:, 2] == 0.0))
