@@ -251,6 +251,8 @@ def test_killed_mesh_leaves_no_gmsh_process_and_no_temp_folder(tmp_path, sig):
     finally:
         proc.send_signal(sig)
     proc.communicate(timeout=30)
+    if proc.returncode == 0 and (tmp_path / "m.h5").exists():  # a loaded machine: gmsh was done first
+        pytest.skip("the mesh was finished before the signal arrived")
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and _alive(child):
         time.sleep(0.05)
