@@ -48,8 +48,6 @@ def test_non_convergence_is_reported_left_out_and_retried(model, tmp_path):
 def test_ctrl_c_saves_and_exits_cleanly(model, tmp_path):
     out = tmp_path / "gf.h5"
     rc, err = _run_until_journal(model, out, 1, signal.SIGINT)
-    if rc == 0 and "interrupted" not in err:  # a loaded machine: every solve was done before the signal came
-        pytest.skip("the solve finished before the signal arrived")
     assert rc == 130, err
     assert "interrupted" in err and "Traceback" not in err
     with h5py.File(out, "r") as f:

@@ -82,10 +82,18 @@ def test_two_local_workers_match_in_process_even_when_one_dies(model, reference,
     assert_same_gfs(read_gf(out), reference, atol=1e-10 * scale)
 
 
+def ctrl_c_as_in_a_terminal():
+    """In the child: SIGINT's default action, as in a terminal. A test run started in the background
+    of a non-interactive shell inherits SIGINT ignored, and Python then never raises
+    KeyboardInterrupt, so a Ctrl-C test would see the command finish instead."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _run_until_journal(model, out, n_entries, sig):
     """Start `crustgf solve` with one solve per batch; send `sig` once n_entries batches are journaled."""
     cmd, env = cli("--quiet", "solve", model, "-o", out, "--batch", 1)
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=ctrl_c_as_in_a_terminal)
     journal = journal_path(out)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from solve_model import CONFIG, STATIONS
+from test_resume import ctrl_c_as_in_a_terminal
 
 from crustgf.cli.main import main
 from crustgf.greens.journal import journal_path
@@ -230,13 +231,12 @@ def _alive(pid: int) -> bool:
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_killed_mesh_leaves_no_gmsh_process_and_no_temp_folder(tmp_path, sig):
     cfg = tiny_inputs(tmp_path)
-    # gmsh busy for a while (several seconds even on a loaded machine, so the signal comes first)
-    cfg.write_text(cfg.read_text().replace("size_fault = 4.0", "size_fault = 0.05"))
+    cfg.write_text(cfg.read_text().replace("size_fault = 4.0", "size_fault = 0.1"))  # gmsh busy for a while
     tmp = tmp_path / "tmp"  # the command's own temporary folder: anything it leaves shows here
     tmp.mkdir()
     proc = subprocess.Popen([sys.executable, "-m", "crustgf.cli.main", "--quiet", "mesh", "--force", str(cfg), "-o",
                              str(tmp_path / "m.h5")], env=dict(ENV, TMPDIR=str(tmp)), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+                            stderr=subprocess.PIPE, preexec_fn=ctrl_c_as_in_a_terminal)
     child = None
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
