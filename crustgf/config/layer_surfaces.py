@@ -21,7 +21,7 @@ import numpy as np
 
 from crustgf.config.checker import _show
 from crustgf.config.schema import KM
-from crustgf.config.surface import grid_file_surface
+from crustgf.config.surface import _where, grid_file_surface
 from crustgf.geometry.projection import Projection
 from crustgf.geometry.surface import Surface
 
@@ -70,13 +70,6 @@ def _sample_xy(grids: list[Surface], domain) -> np.ndarray:
         corners = np.array([[domain.x[i], domain.y[j]] for i in (0, 1) for j in (0, 1)])
         xy = np.vstack([xy[inside], corners])  # the corners: grids end inside and hold edge values
     return xy
-
-
-def _where(surface: Surface | None, x: float, y: float) -> str:
-    if surface is not None and surface.kind == "lonlat":
-        lon, lat = Projection(surface.origin).to_lonlat(x, y)
-        return f"lon {float(lon):.3f}, lat {float(lat):.3f}"
-    return f"(x, y) = ({x / KM:.3f}, {y / KM:.3f}) km"
 
 
 def check_layer_surfaces(ck, entries, domain, surface=None) -> None:

@@ -75,8 +75,9 @@ def _fault_points(fault) -> np.ndarray:
     return np.asarray(fault.points)[:, :2]
 
 
-def _where(surface: Surface, x: float, y: float) -> str:
-    if surface.kind == "lonlat":
+def _where(surface: Surface | None, x: float, y: float) -> str:
+    """A place for a message: lon/lat when the grid is in lon/lat, else local x, y in km."""
+    if surface is not None and surface.kind == "lonlat":
         lon, lat = Projection(surface.origin).to_lonlat(x, y)
         return f"lon {float(lon):.3f}, lat {float(lat):.3f}"
     return f"(x, y) = ({x / KM:.3f}, {y / KM:.3f}) km"

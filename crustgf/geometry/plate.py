@@ -76,6 +76,13 @@ def distance_below(points, surface) -> np.ndarray:
     return vertical / np.sqrt(1.0 + gx**2 + gy**2)
 
 
+def depth_at_distance(surface, x, y, distance: float) -> np.ndarray:
+    """Depth (m, down) of the points at (x, y) lying `distance` (m) below the interface, in the
+    measure of distance_below (its inverse): the interface depth plus distance sqrt(1 + |grad|^2)."""
+    gx, gy = surface.gradient(x, y)
+    return surface.depth(x, y) + distance * np.sqrt(1.0 + gx**2 + gy**2)
+
+
 def plate_layer_of(points, surface, plate_layers: list[Layer]) -> np.ndarray:
     """Index into plate_layers of the plate layer holding each point (n, 3), -1 if none (module doc)."""
     dist = distance_below(points, surface)

@@ -49,9 +49,10 @@ def bottom_distances(cfg) -> list[float]:
 
 def offset_points(points: np.ndarray, surface, distance: float) -> np.ndarray:
     """Points (n, 3) moved vertically to `distance` (m) below the interface at their (x, y)."""
+    from crustgf.geometry.plate import depth_at_distance
+
     p = np.array(points, dtype=float)
-    gx, gy = surface.gradient(p[:, 0], p[:, 1])
-    p[:, 2] = -(surface.depth(p[:, 0], p[:, 1]) + distance * np.sqrt(1.0 + gx**2 + gy**2))
+    p[:, 2] = -depth_at_distance(surface, p[:, 0], p[:, 1], distance)
     return p
 
 
